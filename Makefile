@@ -1,0 +1,66 @@
+# titanic-ops: `make up` runs the local system, `make test` proves it. Both set the machine up first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+INVENTORY ?= inventories/local
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR := $(if $(CI),0,1)
+PLAYBOOK := ansible-playbook -i $(INVENTORY)
+
+say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
+
+.PHONY: help setup venv bootstrap up down lint test test-app test-system lock
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: venv bootstrap ## install the venv and the Debian packages (idempotent, quick when done)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt app/requirements.txt app/pyproject.toml
+	$(call say,Python virtual environment $(VENV) (pinned: requirements.txt))
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e ./app
+	@touch $@
+
+bootstrap: venv
+	$(call say,Debian packages and state directories (playbooks/bootstrap.yml))
+	$(PLAYBOOK) playbooks/bootstrap.yml
+
+up: setup ## set up, then run the whole local system (site.yml)
+	$(call say,Local system (site.yml -i $(INVENTORY)))
+	$(PLAYBOOK) site.yml
+	@printf '\nTitanic API: http://127.0.0.1:8080/people\n'
+
+lint: venv ## ansible-lint, yamllint, ruff, shellcheck
+	$(call say,yamllint)
+	yamllint --strict .
+	$(call say,ansible-lint --offline --profile production)
+	ansible-lint --offline --profile production --nocolor
+	$(call say,ruff)
+	ruff check .
+	ruff format --check .
+	$(call say,shellcheck)
+	shellcheck .ci/run
+
+test: setup lint test-app test-system ## set up, then lint and run every test
+
+test-app: venv ## the API's tests against a real PostgreSQL
+	$(call say,API tests (app/tests))
+	pytest app/tests
+
+test-system: venv ## site.yml on the local inventory: converge, idempotence, check mode
+	$(call say,Whole-system tests (tests/system))
+	pytest tests/system
+
+lock: ## re-resolve the pinned dependency locks
+	$(call say,Resolving app/requirements.txt and requirements.txt)
+	$(VENV)/bin/pip install --quiet uv
+	cd app && ../$(VENV)/bin/uv pip compile --python-version 3.11 --quiet pyproject.toml -o requirements.txt
+	$(VENV)/bin/uv pip compile --python-version 3.11 --quiet requirements.in -o requirements.txt

@@ -1,0 +1,62 @@
+"""Shared helpers of the repository-level suites: run playbooks through ansible-runner (AWX's engine)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import ansible_runner
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class PlaybookRun:
+    """The outcome of one ansible-runner run: status, per-host stats and the failure messages."""
+
+    def __init__(self, runner: ansible_runner.Runner):
+        self.status = runner.status
+        self.rc = runner.rc
+        self.stats = runner.stats or {}
+        self.stdout = runner.stdout.read()
+        self.failures = [
+            event["event_data"].get("res", {}).get("msg", "")
+            for event in runner.events
+            if event.get("event") == "runner_on_failed"
+        ]
+
+    def total(self, key: str) -> int:
+        return sum(self.stats.get(key, {}).values())
+
+
+@pytest.fixture(scope="session")
+def run_playbook(tmp_path_factory):
+    """Run a playbook of this repository; returns a PlaybookRun."""
+
+    def run(playbook: str, inventory: str | Path = "inventories/local", cmdline: str = "") -> PlaybookRun:
+        private = tmp_path_factory.mktemp("runner")
+        runner = ansible_runner.run(
+            private_data_dir=str(private),
+            project_dir=str(REPO),
+            playbook=str(REPO / playbook),
+            inventory=str(REPO / inventory) if not Path(inventory).is_absolute() else str(inventory),
+            cmdline=cmdline,
+            envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+            quiet=True,
+        )
+        shutil.rmtree(private / "artifacts", ignore_errors=True)
+        return PlaybookRun(runner)
+
+    return run
+
+
+@pytest.fixture
+def inventory_copy(tmp_path):
+    """A writable copy of an inventory, to test what a wrong value in it does."""
+
+    def copy(name: str = "local") -> Path:
+        target = tmp_path / "inventories" / name
+        shutil.copytree(REPO / "inventories" / name, target)
+        return target
+
+    return copy
