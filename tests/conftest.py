@@ -1,4 +1,4 @@
-"""Shared helpers of the repository-level suites: run playbooks through ansible-runner (AWX's engine)."""
+"""Shared by the repository-level suites: playbooks run through ansible-runner (AWX's engine)."""
 
 from __future__ import annotations
 
@@ -33,13 +33,17 @@ class PlaybookRun:
 def run_playbook(tmp_path_factory):
     """Run a playbook of this repository; returns a PlaybookRun."""
 
-    def run(playbook: str, inventory: str | Path = "inventories/local", cmdline: str = "") -> PlaybookRun:
+    def run(
+        playbook: str, inventory: str | Path = "inventories/local", cmdline: str = ""
+    ) -> PlaybookRun:
         private = tmp_path_factory.mktemp("runner")
         runner = ansible_runner.run(
             private_data_dir=str(private),
             project_dir=str(REPO),
             playbook=str(REPO / playbook),
-            inventory=str(REPO / inventory) if not Path(inventory).is_absolute() else str(inventory),
+            inventory=str(REPO / inventory)
+            if not Path(inventory).is_absolute()
+            else str(inventory),
             cmdline=cmdline,
             envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
             quiet=True,

@@ -1,4 +1,4 @@
-"""site.yml against inventories/local: converge, prove idempotence and check mode, serve the passengers."""
+"""site.yml on inventories/local: converge, prove idempotence and check mode, serve passengers."""
 
 from __future__ import annotations
 

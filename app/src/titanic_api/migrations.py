@@ -1,0 +1,94 @@
+"""Versioned SQL migrations, recorded in ``schema_migrations``.
+
+Migration files live in the package (``migrations/NNNN_name.sql``) and are applied in version
+order, all in one transaction guarded by a transaction-level PostgreSQL advisory lock: replicas
+running ``titanic-api db upgrade`` at the same time serialize, the first applies the pending files
+and the others then find nothing to do.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+# Arbitrary but fixed 64-bit key for pg_advisory_xact_lock ("titanic" + "mig").
+MIGRATION_LOCK_KEY = 0x7469_7461_6E69_636D
+_FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    sql: str
+
+
+@functools.cache
+def _available() -> tuple[Migration, ...]:
+    found = []
+    for entry in resources.files("titanic_api").joinpath("migrations").iterdir():
+        match = _FILE_RE.match(entry.name)
+        if match:
+            found.append(Migration(match.group(1), match.group(2), entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    return tuple(found)
+
+
+def available() -> list[Migration]:
+    return list(_available())
+
+
+def latest_version() -> str:
+    return available()[-1].version
+
+
+def _ensure_table(cur) -> None:
+    cur.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version text PRIMARY KEY,
+            name text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+
+
+def applied_versions(cur) -> set[str]:
+    """Versions recorded in the database (empty if the table does not exist yet)."""
+    cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return set()
+    cur.execute("SELECT version FROM schema_migrations")
+    return {row[0] for row in cur.fetchall()}
+
+
+def pending(conn) -> list[Migration]:
+    with conn.cursor() as cur:
+        done = applied_versions(cur)
+    conn.rollback()
+    return [m for m in available() if m.version not in done]
+
+
+def upgrade(conn) -> list[Migration]:
+    """Apply every pending migration; return those applied by this call."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            _ensure_table(cur)
+            done = applied_versions(cur)
+            todo = [m for m in available() if m.version not in done]
+            for migration in todo:
+                cur.execute(migration.sql)
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+        conn.commit()
+    except BaseException:
+        if not conn.closed:
+            conn.rollback()
+        raise
+    return todo

@@ -1,0 +1,213 @@
+"""Test helpers: a real throw-away PostgreSQL 15 cluster and a real `titanic-api serve` process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg2
+import requests
+
+PG_BIN = Path(os.environ.get("TITANIC_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_USER = "postgres"
+PG_PASSWORD = "test-password"  # trust auth on 127.0.0.1; the app still requires one
+VENV_BIN = Path(sys.executable).parent
+CLI = str(VENV_BIN / "titanic-api")
+
+# Variables the app reads: tests build their environments from scratch around these.
+APP_ENV_PREFIXES = ("TITANIC_", "POSTGRES_", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(APP_ENV_PREFIXES)}
+    env.update(extra)
+    return env
+
+
+class PostgresCluster:
+    """initdb + pg_ctl in a temp dir, on a free port of 127.0.0.1.
+
+    PostgreSQL refuses to run as root, so when euid is 0 every server command runs as the
+    `postgres` system user (runuser) and the temp dir is handed to it.
+    """
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="titanic-pg-"))
+        self.data = self.root / "data"
+        self.logfile = self.root / "postgres.log"
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            pw = pwd.getpwnam(PG_USER)
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.root, 0o700)
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = [str(PG_BIN / args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", PG_USER, "--", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        if check and proc.returncode != 0:
+            raise RuntimeError(
+                f"{args[0]} failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}\n"
+                + self.server_log()
+            )
+        return proc
+
+    def server_log(self) -> str:
+        try:
+            return self.logfile.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def init(self) -> None:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            PG_USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        )
+
+    def start(self) -> None:
+        options = " ".join(
+            [
+                "-c listen_addresses=127.0.0.1",
+                f"-p {self.port}",
+                f"-k {self.root}",
+                "-c fsync=off",
+                "-c full_page_writes=off",
+                "-c max_connections=200",
+                "-c shared_buffers=32MB",
+            ]
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60",
+            "-o", options, "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def is_running(self) -> bool:
+        return self._run("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0
+
+    def destroy(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.is_running():
+                self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- databases ---------------------------------------------------------------------------
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"postgresql://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{self.port}/{dbname}"
+
+    def connect(self, dbname: str = "postgres"):
+        conn = psycopg2.connect(self.dsn(dbname), connect_timeout=5)
+        return conn
+
+    def execute_admin(self, sql: str) -> None:
+        conn = self.connect()
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        tpl = f" TEMPLATE {template}" if template else ""
+        self.execute_admin(f'CREATE DATABASE "{name}"{tpl}')
+        return self.dsn(name)
+
+    def drop_database(self, name: str) -> None:
+        self.execute_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class ServerProcess:
+    """`titanic-api serve` (gunicorn) in a subprocess, on a free port of 127.0.0.1."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        tmp: Path,
+        workers: int = 2,
+        command: list[str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {"TITANIC_WORKERS": str(workers), **env}
+        self.command = command or [CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.log_path = tmp / f"server-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.logs()}")
+            try:
+                if requests.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start:\n{self.logs()}")
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._log.close()
+        return self.proc.returncode
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1):
+    """Poll ``predicate`` until it returns a truthy value; return it (or the last falsy one)."""
+    deadline = time.monotonic() + timeout
+    result = predicate()
+    while not result and time.monotonic() < deadline:
+        time.sleep(interval)
+        result = predicate()
+    return result

@@ -1,0 +1,251 @@
+"""/openapi.json is kept true: served responses validate against the served document."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ensure_resource_availability,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+    use_after_free,
+)
+
+from support import ServerProcess, clean_env
+
+DOC_URI = "urn:titanic-api:openapi"
+PERSON = {
+    "survived": False,
+    "passengerClass": 3,
+    "name": "Mr. Schema Check",
+    "sex": "male",
+    "age": 30,
+    "siblingsOrSpousesAboard": 0,
+    "parentsOrChildrenAboard": 0,
+    "fare": 8.05,
+}
+
+
+class Contract:
+    """Validates a response against the operation the document declares for it."""
+
+    def __init__(self, doc: dict) -> None:
+        self.doc = doc
+        self.registry = Registry().with_resource(DOC_URI, Resource(doc, specification=DRAFT202012))
+
+    def resolve(self, node: dict) -> dict:
+        while "$ref" in node:
+            target = self.doc
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def check(self, path: str, method: str, response) -> None:
+        operation = self.doc["paths"][path][method.lower()]
+        declared = operation["responses"]
+        status = str(response.status_code)
+        assert status in declared, f"{method} {path}: {status} not declared ({sorted(declared)})"
+        spec = self.resolve(declared[status])
+        for name, header in spec.get("headers", {}).items():
+            header = self.resolve(header)
+            if header.get("required") or name == "X-Request-ID":
+                assert name in response.headers, f"{method} {path}: header {name} missing"
+        content = spec.get("content")
+        if not content:
+            assert not response.data
+            return
+        assert response.mimetype in content, f"{method} {path}: {response.mimetype}"
+        if response.mimetype == "text/plain":
+            return
+        pointer = (
+            f"/paths/{path.replace('/', '~1')}/{method.lower()}/responses/{status}"
+            if "$ref" not in declared[status]
+            else declared[status]["$ref"].removeprefix("#")
+        )
+        schema = {
+            "$ref": f"{DOC_URI}#{pointer}/content/{response.mimetype.replace('/', '~1')}/schema"
+        }
+        validator = Draft202012Validator(
+            schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+        error = best_match(validator.iter_errors(orjson.loads(response.data)))
+        assert error is None, f"{method} {path} {status}: {error.message} at {error.json_path}"
+
+
+@pytest.fixture
+def contract(app) -> Contract:
+    return Contract(app.test_client().get("/openapi.json").get_json())
+
+
+def test_document_is_valid_openapi_3_1(client):
+    validator = pytest.importorskip("openapi_spec_validator")
+    doc = client.get("/openapi.json").get_json()
+    validator.validate(doc)  # raises on an invalid document
+    assert doc["openapi"].startswith("3.1")
+
+
+def test_document_matches_the_routes_of_the_app(app, contract):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule.replace("<uuid:uuid>", "{uuid}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            served.add((path, method.lower()))
+    documented = {
+        (path, method)
+        for path, item in contract.doc["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    assert served == documented
+
+
+def test_every_documented_problem_type_is_known(contract):
+    problem = contract.doc["components"]["schemas"]["Problem"]
+    kinds = set(problem["properties"]["type"]["enum"])
+    assert "urn:titanic-api:problem:validation-error" in kinds
+    assert "urn:titanic-api:problem:not-found" in kinds
+
+
+def test_responses_conform_to_the_document(seeded_client, contract):
+    c = seeded_client
+    check = contract.check
+    people = c.get("/people")
+    check("/people", "GET", people)
+    someone = people.get_json()[3]["uuid"]
+    check("/people/{uuid}", "GET", c.get(f"/people/{someone}"))
+    check("/people/{uuid}", "GET", c.get(f"/people/{uuid.uuid4()}"))
+    check("/people/{uuid}", "GET", c.get("/people/nope"))
+    created = c.post("/people", json=PERSON)
+    check("/people", "POST", created)
+    new_id = created.get_json()["uuid"]
+    check("/people", "POST", c.post("/people", json={**PERSON, "age": -1}))
+    check("/people", "POST", c.post("/people", data=b"{", content_type="application/json"))
+    check("/people", "POST", c.post("/people", data=b"x", content_type="text/plain"))
+    big = b'{"name": "' + b"x" * 70000 + b'"}'
+    check("/people", "POST", c.post("/people", data=big, content_type="application/json"))
+    check("/people", "POST", c.post("/people", json={**PERSON, "extra": True}))
+    check("/people/{uuid}", "PUT", c.put(f"/people/{new_id}", json={**PERSON, "age": 31}))
+    check("/people/{uuid}", "PUT", c.put(f"/people/{new_id}", json={"name": 1}))
+    check("/people/{uuid}", "PUT", c.put(f"/people/{uuid.uuid4()}", json=PERSON))
+    check("/people/{uuid}", "DELETE", c.delete(f"/people/{new_id}"))
+    check("/people/{uuid}", "DELETE", c.delete(f"/people/{new_id}"))
+    for path in ("/", "/healthz", "/readyz", "/metrics", "/openapi.json"):
+        check(path, "GET", c.get(path))
+
+
+def test_validator_catches_a_lying_response(contract, seeded_client):
+    """The checker itself must be able to fail."""
+    response = seeded_client.get("/healthz")
+    response.set_data(b'{"no_status": true}')
+    with pytest.raises(AssertionError):
+        contract.check("/healthz", "GET", response)
+    response = seeded_client.get(f"/people/{uuid.uuid4()}")
+    response.status_code = 418
+    with pytest.raises(AssertionError):
+        contract.check("/people/{uuid}", "GET", response)
+
+
+def test_503_problems_conform(contract):
+    from titanic_api import create_app
+
+    from conftest import make_settings
+    from support import free_port
+
+    app = create_app(make_settings(f"postgresql://u:p@127.0.0.1:{free_port()}/d"))
+    c = app.test_client()
+    contract.check("/people", "GET", c.get("/people"))
+    contract.check("/people", "POST", c.post("/people", json=PERSON))
+    contract.check("/people/{uuid}", "GET", c.get(f"/people/{uuid.uuid4()}"))
+    contract.check("/people/{uuid}", "PUT", c.put(f"/people/{uuid.uuid4()}", json=PERSON))
+    contract.check("/people/{uuid}", "DELETE", c.delete(f"/people/{uuid.uuid4()}"))
+    contract.check("/readyz", "GET", c.get("/readyz"))
+
+
+# -- schemathesis against the running service --------------------------------------------------
+@pytest.fixture(scope="module")
+def live_server(new_database, tmp_path_factory):
+    _, dsn = new_database(seeded=True)
+    server = ServerProcess(
+        clean_env(DATABASE_URL=dsn, TITANIC_LOG_LEVEL="WARNING"),
+        tmp_path_factory.mktemp("schemathesis"),
+        workers=2,
+    ).start()
+    yield server
+    assert server.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def api_schema(live_server):
+    return schemathesis.openapi.from_url(live_server.url("/openapi.json"))
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+# No 5xx, and every response (status, content type, headers, body) as documented; plus the
+# stateful checks (undocumented methods are 405, a deleted person stays gone, a created one is
+# found). positive/negative_data_acceptance are left out on purpose: JSON Schema cannot say "1 to
+# 255 characters *after trimming*", so the document is a faithful but not exact input grammar.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    unsupported_method,
+    use_after_free,
+    ensure_resource_availability,
+]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=30,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    deadline=None,
+)
+def test_schemathesis_property_based(case, live_server):
+    session = requests.Session()
+    case.call_and_validate(base_url=live_server.base_url, session=session, checks=CHECKS)
+
+
+def test_schemathesis_stateful_workflows(api_schema, live_server):
+    """Sequences following the document's links: create, then read/replace/delete that person."""
+    base = api_schema.as_state_machine()
+    seen: list[tuple[str, int]] = []
+
+    class Workflow(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):
+            return {"base_url": live_server.base_url}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            seen.append((f"{case.method} {case.operation.path}", response.status_code))
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # the links were followed: people created in a workflow were then found by their uuid
+    assert ("POST /people", 201) in seen
+    assert any(s == 200 and op.endswith("/people/{uuid}") for op, s in seen), seen

@@ -1,0 +1,220 @@
+"""terraform/: format, validation, and the plans of dev, staging and prod with their inventory.
+
+The plans run against a throw-away emulator (moto_server) with a local backend: the environment's
+root module is copied and a test-only override points its provider at the emulator; everything else,
+including every size and toggle, comes from the inventory through the aws_infra role.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from tf_helpers import REPO, terraform
+
+TF = REPO / "terraform"
+ENVIRONMENTS = ["local", "dev", "staging", "prod"]
+CLOUD_ENVIRONMENTS = ["dev", "staging", "prod"]
+SHARED_FILES = ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]
+
+EMULATOR_OVERRIDE = """
+terraform {
+  backend "local" {}
+}
+
+provider "aws" {
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+
+  endpoints {
+    ec2            = "%(url)s"
+    eks            = "%(url)s"
+    iam            = "%(url)s"
+    kms            = "%(url)s"
+    logs           = "%(url)s"
+    rds            = "%(url)s"
+    ecr            = "%(url)s"
+    s3             = "%(url)s"
+    secretsmanager = "%(url)s"
+    sts            = "%(url)s"
+  }
+}
+"""
+
+
+def test_terraform_fmt(tf_cli_env):
+    result = terraform(["fmt", "-check", "-recursive", "-diff"], TF, tf_cli_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_environment_validates(env, tf_cli_env, tmp_path):
+    run_env = dict(tf_cli_env, TF_DATA_DIR=str(tmp_path / ".terraform"))
+    init = terraform(
+        ["init", "-backend=false", "-input=false", "-no-color"], TF / "environments" / env, run_env
+    )
+    assert init.returncode == 0, init.stderr
+    result = terraform(["validate", "-no-color"], TF / "environments" / env, run_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS[1:])
+def test_environments_share_one_composition(env):
+    for name in SHARED_FILES:
+        assert (TF / "environments" / env / name).read_text() == (
+            TF / "environments/local" / name
+        ).read_text(), (
+            f"terraform/environments/{env}/{name} differs from local's: one composition for all"
+        )
+    assert not list((TF / "environments" / env).glob("*override.tf")), (
+        "overrides belong to local only"
+    )
+
+
+def render_tfvars(run_playbook, env: str, dest: Path) -> dict:
+    run = run_playbook(
+        "tests/terraform/render_tfvars.yml",
+        inventory=f"inventories/{env}",
+        cmdline=f"-e aws_infra_render_to={dest}",
+    )
+    assert run.status == "successful", run.stdout[-3000:]
+    return json.loads(dest.read_text())
+
+
+@pytest.fixture(scope="module")
+def plans(emulator, tf_cli_env, run_playbook, tmp_path_factory):
+    """Plan JSON (terraform show -json) of each cloud environment, planned against the emulator."""
+    results = {}
+    for env in CLOUD_ENVIRONMENTS:
+        work = tmp_path_factory.mktemp(f"plan-{env}")
+        (work / "modules").symlink_to(TF / "modules")
+        root = work / "environments" / env
+        shutil.copytree(
+            TF / "environments" / env, root, ignore=shutil.ignore_patterns(".terraform")
+        )
+        (root / "zz_test_emulator_override.tf").write_text(EMULATOR_OVERRIDE % {"url": emulator})
+        tfvars = render_tfvars(run_playbook, env, work / "inventory.tfvars.json")
+        tfvars["allowed_account_ids"] = ["123456789012"]  # the emulator's account: the only change
+        (work / "test.tfvars.json").write_text(json.dumps(tfvars))
+        run_env = dict(tf_cli_env, TF_DATA_DIR=str(work / ".terraform"))
+        init = terraform(["init", "-input=false", "-no-color"], root, run_env)
+        assert init.returncode == 0, init.stderr
+        plan = terraform(
+            [
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-out",
+                str(work / "plan"),
+                f"-var-file={work / 'test.tfvars.json'}",
+            ],
+            root,
+            run_env,
+        )
+        assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr
+        show = terraform(["show", "-json", str(work / "plan")], root, run_env)
+        assert show.returncode == 0, show.stderr
+        results[env] = {"plan": json.loads(show.stdout), "tfvars": tfvars}
+    return results
+
+
+def planned(plan: dict, resource_type: str) -> list[dict]:
+    return [
+        rc["change"]["after"]
+        for rc in plan["resource_changes"]
+        if rc["type"] == resource_type and "create" in rc["change"]["actions"]
+    ]
+
+
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
+def test_plan_creates_the_whole_platform(plans, env):
+    plan = plans[env]["plan"]
+    counts = Counter(
+        rc["type"] for rc in plan["resource_changes"] if "create" in rc["change"]["actions"]
+    )
+    assert not [
+        rc
+        for rc in plan["resource_changes"]
+        if set(rc["change"]["actions"]) - {"create", "no-op", "read"}
+    ]
+    for resource_type, n in {
+        "aws_vpc": 1,
+        "aws_eks_cluster": 1,
+        "aws_iam_openid_connect_provider": 1,
+        "aws_db_instance": 1,
+        "aws_ecr_repository": 1,
+        "aws_s3_bucket": 2,
+        "aws_flow_log": 1,
+        "aws_launch_template": 1,
+        "aws_eks_access_entry": 2,
+        "aws_eks_access_policy_association": 2,
+    }.items():
+        assert counts[resource_type] == n, (resource_type, counts[resource_type])
+    # IRSA: the API, Velero and the load balancer controller each get a role of their own.
+    names = {r["name"] for r in planned(plan, "aws_iam_role")}
+    prefix = f"titanic-{env}-"
+    assert {prefix + "api", prefix + "velero", prefix + "aws-load-balancer-controller"} <= names
+
+
+@pytest.mark.parametrize(
+    ("env", "nat_gateways", "azs", "multi_az", "retention", "deletion_protection"),
+    [
+        ("dev", 1, 2, False, 3, False),
+        ("staging", 1, 3, False, 7, True),
+        ("prod", 3, 3, True, 30, True),
+    ],
+)
+def test_plan_follows_the_inventory(
+    plans, env, nat_gateways, azs, multi_az, retention, deletion_protection
+):
+    plan, tfvars = plans[env]["plan"], plans[env]["tfvars"]
+    assert len(planned(plan, "aws_nat_gateway")) == nat_gateways
+    assert len(planned(plan, "aws_eip")) == nat_gateways
+    assert len(planned(plan, "aws_subnet")) == 2 * azs
+    assert len(planned(plan, "aws_route_table")) == 1 + azs
+    db = planned(plan, "aws_db_instance")[0]
+    assert db["multi_az"] is multi_az
+    assert db["backup_retention_period"] == retention
+    assert db["deletion_protection"] is deletion_protection
+    assert db["instance_class"] == tfvars["db_instance_class"]
+    assert db["engine"] == "postgres" and db["engine_version"].startswith("16")
+    assert db["storage_encrypted"] is True and db["publicly_accessible"] is False
+    assert db["manage_master_user_password"] is True
+    assert db.get("password") is None
+    group = planned(plan, "aws_eks_node_group")[0]
+    assert (
+        group["scaling_config"][0]["desired_size"]
+        == tfvars["node_groups"]["general"]["desired_size"]
+    )
+    assert group["instance_types"] == tfvars["node_groups"]["general"]["instance_types"]
+    cluster = planned(plan, "aws_eks_cluster")[0]
+    assert cluster["encryption_config"][0]["resources"] == ["secrets"]
+    assert cluster["access_config"][0]["authentication_mode"] == "API"
+    assert cluster["vpc_config"][0]["endpoint_public_access"] is False
+    template = planned(plan, "aws_launch_template")[0]
+    assert template["metadata_options"][0]["http_tokens"] == "required"
+    repo = planned(plan, "aws_ecr_repository")[0]
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert repo["image_scanning_configuration"][0]["scan_on_push"] is True
+    for sse in planned(plan, "aws_s3_bucket_server_side_encryption_configuration"):
+        assert (
+            sse["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"]
+            == "aws:kms"
+        )
+    for block in planned(plan, "aws_s3_bucket_public_access_block"):
+        assert all(
+            block[k]
+            for k in (
+                "block_public_acls",
+                "block_public_policy",
+                "ignore_public_acls",
+                "restrict_public_buckets",
+            )
+        )
