@@ -13,7 +13,7 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help setup venv bootstrap up down lint test test-app test-system lock
+.PHONY: help setup venv bootstrap up lint test test-app test-system bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	ruff check .
 	ruff format --check .
 	$(call say,shellcheck)
-	shellcheck .ci/run
+	shellcheck .ci/run benchmarks/api/run
 
 test: setup lint test-app test-system ## set up, then lint and run every test
 
@@ -55,9 +55,13 @@ test-app: venv ## the API's tests against a real PostgreSQL
 	$(call say,API tests (app/tests))
 	pytest app/tests
 
-test-system: venv ## site.yml on the local inventory: converge, idempotence, check mode
-	$(call say,Whole-system tests (tests/system))
-	pytest tests/system
+test-system: venv ## repository suites: requirements, inventories, site.yml end to end on the local inventory
+	$(call say,Repository and whole-system tests (tests/))
+	pytest tests
+
+bench: setup ## API throughput against a bare WSGI app (wrk, throw-away PostgreSQL; not part of test)
+	$(call say,API throughput (benchmarks/api))
+	benchmarks/api/run $(BENCH_ARGS)
 
 lock: ## re-resolve the pinned dependency locks
 	$(call say,Resolving app/requirements.txt and requirements.txt)

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import select
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ T = TypeVar("T")
 
 # Errors after which a connection cannot be trusted any more.
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+REPORT_INTERVAL_S = 1.0
 
 
 class DatabaseUnavailable(Exception):
@@ -74,11 +76,18 @@ class Database:
         self._idle: list[psycopg2.extensions.connection] = []
         self._in_use = 0
         self._closed = False
+        self._reported_at = 0.0
         metrics.set_pool_max(maxconn)
         self._report()
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _report(self) -> None:
+        # Each gauge write is a file write in multiprocess mode: on the hot path write at most
+        # once a second, and always when the pool comes to rest, so the resting value is exact.
+        now = time.monotonic()
+        if self._in_use and now - self._reported_at < REPORT_INTERVAL_S:
+            return
+        self._reported_at = now
         metrics.set_pool_gauges(in_use=self._in_use, idle=len(self._idle))
 
     def stats(self) -> dict[str, int]:
