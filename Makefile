@@ -13,7 +13,7 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help setup venv bootstrap up lint test test-app test-system bench lock
+.PHONY: help setup venv bootstrap up lint test test-app test-aws test-system bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,14 +46,21 @@ lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	$(call say,ruff)
 	ruff check .
 	ruff format --check .
+	$(call say,terraform fmt and checkov)
+	terraform fmt -check -recursive terraform
+	checkov --quiet --compact -d terraform --framework terraform
 	$(call say,shellcheck)
 	shellcheck .ci/run benchmarks/api/run
 
-test: setup lint test-app test-system ## set up, then lint and run every test
+test: setup lint test-app test-aws test-system ## set up, then lint and run every test
 
 test-app: venv ## the API's tests against a real PostgreSQL
 	$(call say,API tests (app/tests))
 	pytest app/tests
+
+test-aws: venv ## Molecule: provision the local emulated AWS through the roles, verify, destroy
+	$(call say,Molecule scenario aws_local (moto + Terraform))
+	molecule test -s aws_local
 
 test-system: venv ## repository suites: requirements, inventories, site.yml end to end on the local inventory
 	$(call say,Repository and whole-system tests (tests/))

@@ -48,8 +48,9 @@ def run_playbook(tmp_path_factory):
             envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
             quiet=True,
         )
+        outcome = PlaybookRun(runner)
         shutil.rmtree(private / "artifacts", ignore_errors=True)
-        return PlaybookRun(runner)
+        return outcome
 
     return run
 

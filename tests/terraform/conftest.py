@@ -3,44 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-import ansible_runner
 import pytest
-from tf_helpers import REPO, PlaybookRun, free_port
+from tf_helpers import free_port
 
 PROVIDER_MIRROR = os.environ.get("TITANIC_TF_PROVIDER_MIRROR", "/opt/tf-plugins")
-
-
-@pytest.fixture(scope="session")
-def run_playbook(tmp_path_factory):
-    """Like tests/conftest.py's run_playbook, but reads the events before removing the artifacts.
-
-    (The shared fixture removes the artifacts first, so PlaybookRun waits 60 s for job_events and
-    raises; this override can go once tests/conftest.py is fixed.)
-    """
-
-    def run(playbook: str, inventory: str | Path = "inventories/local", cmdline: str = ""):
-        private = tmp_path_factory.mktemp("runner")
-        runner = ansible_runner.run(
-            private_data_dir=str(private),
-            project_dir=str(REPO),
-            playbook=str(REPO / playbook),
-            inventory=str(inventory) if Path(inventory).is_absolute() else str(REPO / inventory),
-            cmdline=cmdline,
-            envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
-            quiet=True,
-        )
-        result = PlaybookRun(runner)
-        shutil.rmtree(private / "artifacts", ignore_errors=True)
-        return result
-
-    return run
 
 
 @pytest.fixture(scope="session")

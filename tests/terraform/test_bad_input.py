@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from tf_helpers import free_port
 
 PLAYBOOK = "tests/terraform/aws_infra_guards.yml"
 
@@ -86,3 +87,15 @@ def test_destroying_prod_needs_confirmation(run_playbook):
         cmdline="-e aws_infra_state=absent -e titanic_state_dir=/tmp/titanic-guard",
     )
     assert_refused(run, "aws_infra_prod_destroy_confirmed")
+
+
+def test_provision_playbook_rejects_a_wrong_type_before_the_emulator_starts(
+    run_playbook, inventory_copy, tmp_path
+):
+    inventory = inventory_copy("local")
+    edit_aws_vars(inventory, aws_infra_db_multi_az="sometimes", aws_emulator_port=free_port())
+    run = run_playbook(
+        "playbooks/provision.yml", inventory=inventory, cmdline=f"-e titanic_state_dir={tmp_path}"
+    )
+    assert_refused(run, "aws_infra_db_multi_az")
+    assert not (tmp_path / "aws-emulator").exists(), "the emulator must not have been started"

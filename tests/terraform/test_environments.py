@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -88,41 +89,40 @@ def render_tfvars(run_playbook, env: str, dest: Path) -> dict:
     return json.loads(dest.read_text())
 
 
+def plan_environment(env: str, work: Path, emulator: str, tfvars: dict, cli_env: dict) -> dict:
+    """Copy the environment's root module, point it at the emulator, init, plan, show -json."""
+    (work / "modules").symlink_to(TF / "modules")
+    root = work / "environments" / env
+    shutil.copytree(TF / "environments" / env, root, ignore=shutil.ignore_patterns(".terraform"))
+    (root / "zz_test_emulator_override.tf").write_text(EMULATOR_OVERRIDE % {"url": emulator})
+    # The only change to the inventory's values: the emulator's account.
+    tfvars = dict(tfvars, allowed_account_ids=["123456789012"])
+    (work / "test.tfvars.json").write_text(json.dumps(tfvars))
+    run_env = dict(cli_env, TF_DATA_DIR=str(work / ".terraform"))
+    init = terraform(["init", "-input=false", "-no-color"], root, run_env)
+    assert init.returncode == 0, init.stderr
+    plan_args = ["plan", "-input=false", "-no-color", "-out", str(work / "plan")]
+    plan = terraform([*plan_args, f"-var-file={work / 'test.tfvars.json'}"], root, run_env)
+    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr
+    show = terraform(["show", "-json", str(work / "plan")], root, run_env)
+    assert show.returncode == 0, show.stderr
+    return json.loads(show.stdout)
+
+
 @pytest.fixture(scope="module")
 def plans(emulator, tf_cli_env, run_playbook, tmp_path_factory):
     """Plan JSON (terraform show -json) of each cloud environment, planned against the emulator."""
-    results = {}
-    for env in CLOUD_ENVIRONMENTS:
-        work = tmp_path_factory.mktemp(f"plan-{env}")
-        (work / "modules").symlink_to(TF / "modules")
-        root = work / "environments" / env
-        shutil.copytree(
-            TF / "environments" / env, root, ignore=shutil.ignore_patterns(".terraform")
-        )
-        (root / "zz_test_emulator_override.tf").write_text(EMULATOR_OVERRIDE % {"url": emulator})
-        tfvars = render_tfvars(run_playbook, env, work / "inventory.tfvars.json")
-        tfvars["allowed_account_ids"] = ["123456789012"]  # the emulator's account: the only change
-        (work / "test.tfvars.json").write_text(json.dumps(tfvars))
-        run_env = dict(tf_cli_env, TF_DATA_DIR=str(work / ".terraform"))
-        init = terraform(["init", "-input=false", "-no-color"], root, run_env)
-        assert init.returncode == 0, init.stderr
-        plan = terraform(
-            [
-                "plan",
-                "-input=false",
-                "-no-color",
-                "-out",
-                str(work / "plan"),
-                f"-var-file={work / 'test.tfvars.json'}",
-            ],
-            root,
-            run_env,
-        )
-        assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr
-        show = terraform(["show", "-json", str(work / "plan")], root, run_env)
-        assert show.returncode == 0, show.stderr
-        results[env] = {"plan": json.loads(show.stdout), "tfvars": tfvars}
-    return results
+    works = {env: tmp_path_factory.mktemp(f"plan-{env}") for env in CLOUD_ENVIRONMENTS}
+    tfvars = {
+        env: render_tfvars(run_playbook, env, works[env] / "inventory.tfvars.json")
+        for env in CLOUD_ENVIRONMENTS
+    }
+    with ThreadPoolExecutor(max_workers=len(CLOUD_ENVIRONMENTS)) as pool:
+        futures = {
+            env: pool.submit(plan_environment, env, works[env], emulator, tfvars[env], tf_cli_env)
+            for env in CLOUD_ENVIRONMENTS
+        }
+        return {env: {"plan": f.result(), "tfvars": tfvars[env]} for env, f in futures.items()}
 
 
 def planned(plan: dict, resource_type: str) -> list[dict]:

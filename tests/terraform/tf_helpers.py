@@ -17,24 +17,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class PlaybookRun:
-    """The outcome of one ansible-runner run: status, per-host stats and the failure messages."""
-
-    def __init__(self, runner):
-        self.status = runner.status
-        self.rc = runner.rc
-        self.stats = runner.stats or {}
-        self.stdout = runner.stdout.read()
-        self.failures = [
-            event["event_data"].get("res", {}).get("msg", "")
-            for event in runner.events
-            if event.get("event") == "runner_on_failed"
-        ]
-
-    def total(self, key: str) -> int:
-        return sum(self.stats.get(key, {}).values())
-
-
 def terraform(
     args: list[str], cwd: Path, env: dict, timeout: int = 300
 ) -> subprocess.CompletedProcess:

@@ -1,0 +1,163 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+  account   = data.aws_caller_identity.current.account_id
+}
+
+data "aws_iam_policy_document" "kms" {
+  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
+  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
+  # checkov:skip=CKV_AWS_356:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
+  statement {
+    sid       = "AccountAdministration"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account}:root"]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  description             = "${var.name} backup buckets"
+  enable_key_rotation     = true
+  deletion_window_in_days = 7
+  policy                  = data.aws_iam_policy_document.kms.json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/s3/${var.name}-backups"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+resource "aws_s3_bucket" "this" {
+  # checkov:skip=CKV_AWS_18:Backup buckets are written by RDS exports and Velero only; access is audited by CloudTrail data events, not S3 server access logs.
+  # checkov:skip=CKV2_AWS_62:Nothing consumes object events of backup buckets.
+  # checkov:skip=CKV_AWS_144:Off-region copies are the DR playbooks' job (RDS snapshot copy, Velero second location); replication would need a second region's key and bucket.
+  for_each = var.buckets
+
+  bucket        = "${var.name}-${each.key}-${local.account}"
+  force_destroy = var.force_destroy
+
+  tags = merge(var.tags, { Purpose = each.key })
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket                  = each.value.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.this.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+
+  rule {
+    id     = "tiering-and-expiry"
+    status = "Enabled"
+
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+
+    transition {
+      days          = var.buckets[each.key].transition_days
+      storage_class = "STANDARD_IA"
+    }
+
+    dynamic "expiration" {
+      for_each = var.buckets[each.key].expiration_days > 0 ? [var.buckets[each.key].expiration_days] : []
+
+      content {
+        days = expiration.value
+      }
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.buckets[each.key].noncurrent_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+data "aws_iam_policy_document" "bucket" {
+  for_each = aws_s3_bucket.this
+
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    resources = [
+      each.value.arn,
+      "${each.value.arn}/*",
+    ]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+  policy = data.aws_iam_policy_document.bucket[each.key].json
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}

@@ -1,0 +1,29 @@
+variable "name" {
+  description = "Name prefix of the buckets (the account ID is appended for global uniqueness)."
+  type        = string
+}
+
+variable "buckets" {
+  description = "Buckets to create: map of purpose (`db-backups`, `velero`) => { noncurrent_days, transition_days, expiration_days }."
+  type = map(object({
+    transition_days = optional(number, 30)
+    expiration_days = optional(number, 0)
+    noncurrent_days = optional(number, 30)
+  }))
+  default = {
+    db-backups = {}
+    velero     = {}
+  }
+}
+
+variable "force_destroy" {
+  description = "Whether destroy empties the buckets first (throw-away environments only)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

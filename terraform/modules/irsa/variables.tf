@@ -1,0 +1,61 @@
+variable "role_name" {
+  description = "Name of the IAM role."
+  type        = string
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the cluster's IAM OIDC provider."
+  type        = string
+}
+
+variable "namespace_service_accounts" {
+  description = "Service accounts allowed to assume the role, as `namespace:name`."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.namespace_service_accounts) > 0 && alltrue([for s in var.namespace_service_accounts : can(regex("^[a-z0-9-]+:[a-z0-9-]+$", s))])
+    error_message = "Give at least one service account, each as namespace:name."
+  }
+}
+
+variable "policy_arns" {
+  description = "Managed policies attached to the role."
+  type        = map(string)
+  default     = {}
+}
+
+variable "secret_arns" {
+  description = "Secrets Manager secrets the service account may read (for example the database credentials)."
+  type        = list(string)
+  default     = []
+}
+
+variable "kms_key_arns" {
+  description = "KMS keys the service account may decrypt with (the keys of `secret_arns`, of `s3_bucket_arns`)."
+  type        = list(string)
+  default     = []
+}
+
+variable "attach_velero_policy" {
+  description = "Whether the role gets the Velero policy (EBS snapshots, read/write of `s3_bucket_arns`)."
+  type        = bool
+  default     = false
+}
+
+variable "s3_bucket_arns" {
+  description = "Buckets the Velero policy may read and write."
+  type        = list(string)
+  default     = []
+}
+
+variable "attach_load_balancer_controller_policy" {
+  description = "Whether the role gets the AWS Load Balancer Controller policy."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
