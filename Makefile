@@ -13,7 +13,7 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help setup venv bootstrap up lint test test-app test-aws test-system bench lock
+.PHONY: help setup venv bootstrap up lint test test-app test-image test-aws test-system image bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,11 +52,19 @@ lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	$(call say,shellcheck)
 	shellcheck .ci/run benchmarks/api/run
 
-test: setup lint test-app test-aws test-system ## set up, then lint and run every test
+test: setup lint test-app test-image test-aws test-system ## set up, then lint and run every test
 
 test-app: venv ## the API's tests against a real PostgreSQL
 	$(call say,API tests (app/tests))
 	pytest app/tests
+
+test-image: venv ## Molecule: build the API image from nothing, check it, run it against PostgreSQL
+	$(call say,Molecule scenario titanic_image (podman))
+	molecule test -s titanic_image
+
+image: setup ## build, check and publish the API image for INVENTORY (playbooks/build.yml)
+	$(call say,API image (playbooks/build.yml -i $(INVENTORY)))
+	$(PLAYBOOK) playbooks/build.yml
 
 test-aws: venv ## Molecule: provision the local emulated AWS through the roles, verify, destroy
 	$(call say,Molecule scenario aws_local (moto + Terraform))

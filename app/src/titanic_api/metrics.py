@@ -23,6 +23,11 @@ from prometheus_client import (
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
+# A configured directory that does not exist yet (a fresh tmpfs or emptyDir) would make the first
+# sample write fail, in `db` commands as much as in `serve`: create it.
+if os.environ.get(MULTIPROC_ENV):
+    os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
+
 # No *_created series: they double the exposition for no operational value here.
 disable_created_metrics()
 
