@@ -19,10 +19,19 @@ class PlaybookRun:
         self.rc = runner.rc
         self.stats = runner.stats or {}
         self.stdout = runner.stdout.read()
-        self.failures = [
-            event["event_data"].get("res", {}).get("msg", "")
+        # Failure messages, including those of the items of a failed loop.
+        self.failures = []
+        for event in runner.events:
+            if event.get("event") not in ("runner_on_failed", "runner_item_on_failed"):
+                continue
+            result = event["event_data"].get("res", {})
+            self.failures.append(result.get("msg", ""))
+            self.failures += [item.get("msg", "") for item in result.get("results", [])]
+        self.changed_tasks = [
+            event["event_data"].get("task", "")
             for event in runner.events
-            if event.get("event") == "runner_on_failed"
+            if event.get("event") == "runner_on_ok"
+            and event["event_data"].get("res", {}).get("changed")
         ]
 
     def total(self, key: str) -> int:

@@ -552,13 +552,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=2,
-        help="gunicorn workers (default 2: titanic_service_workers, the deployed default)",
+        help="gunicorn workers (default 2: titanic_deploy_workers)",
     )
     p.add_argument(
         "--threads",
         type=int,
         default=4,
-        help="threads per worker (default 4: titanic_service_threads; >1 means gthread)",
+        help="threads per worker (default 4: titanic_deploy_threads; >1 means gthread)",
     )
     p.add_argument(
         "--log-level",
