@@ -1,39 +1,15 @@
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 
 locals {
-  partition = data.aws_partition.current.partition
-  account   = data.aws_caller_identity.current.account_id
+  account = data.aws_caller_identity.current.account_id
 }
 
-data "aws_iam_policy_document" "kms" {
-  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_356:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
+module "kms" {
+  source = "../kms_key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account}:root"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  description             = "${var.name} backup buckets"
-  enable_key_rotation     = true
-  deletion_window_in_days = 7
-  policy                  = data.aws_iam_policy_document.kms.json
-
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/s3/${var.name}-backups"
-  target_key_id = aws_kms_key.this.key_id
+  description = "${var.name} backup buckets"
+  alias       = "s3/${var.name}-backups"
+  tags        = var.tags
 }
 
 resource "aws_s3_bucket" "this" {
@@ -86,7 +62,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
+      kms_master_key_id = module.kms.key_arn
     }
     bucket_key_enabled = true
   }

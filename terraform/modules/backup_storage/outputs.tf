@@ -10,5 +10,5 @@ output "bucket_arns" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the buckets."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.key_arn
 }

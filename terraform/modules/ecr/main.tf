@@ -1,33 +1,9 @@
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
+module "kms" {
+  source = "../kms_key"
+  count  = var.kms_key_arn == null ? 1 : 0
 
-data "aws_iam_policy_document" "kms" {
-  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_356:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  count = var.kms_key_arn == null ? 1 : 0
-
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  description             = "ECR repository ${var.repository_name}"
-  enable_key_rotation     = true
-  deletion_window_in_days = 7
-  policy                  = data.aws_iam_policy_document.kms[0].json
-
-  tags = var.tags
+  description = "ECR repository ${var.repository_name}"
+  tags        = var.tags
 }
 
 resource "aws_ecr_repository" "this" {
@@ -41,7 +17,7 @@ resource "aws_ecr_repository" "this" {
 
   encryption_configuration {
     encryption_type = "KMS"
-    kms_key         = coalesce(var.kms_key_arn, try(aws_kms_key.this[0].arn, null))
+    kms_key         = coalesce(var.kms_key_arn, try(module.kms[0].key_arn, null))
   }
 
   tags = var.tags

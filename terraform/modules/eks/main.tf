@@ -1,61 +1,26 @@
-data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
-  account   = data.aws_caller_identity.current.account_id
 }
 
 ################################################################################
 # KMS key: Kubernetes secrets envelope encryption and the control-plane log group
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_356:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
+module "kms" {
+  source = "../kms_key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogs"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  description             = "${var.cluster_name} EKS secrets and control-plane logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 7
-  policy                  = data.aws_iam_policy_document.kms.json
-
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/eks/${var.cluster_name}"
-  target_key_id = aws_kms_key.this.key_id
+  description           = "${var.cluster_name} EKS secrets and control-plane logs"
+  alias                 = "eks/${var.cluster_name}"
+  allow_cloudwatch_logs = true
+  tags                  = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/eks/${var.cluster_name}/cluster"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.kms.key_arn
 
   tags = var.tags
 }
@@ -202,7 +167,7 @@ resource "aws_eks_cluster" "this" {
     resources = ["secrets"]
 
     provider {
-      key_arn = aws_kms_key.this.arn
+      key_arn = module.kms.key_arn
     }
   }
 

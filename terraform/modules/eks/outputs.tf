@@ -55,5 +55,5 @@ output "node_group_names" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting Kubernetes secrets."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.key_arn
 }

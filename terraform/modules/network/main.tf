@@ -1,6 +1,4 @@
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   nat_count = var.enable_nat_gateway ? (var.single_nat_gateway ? 1 : length(var.azs)) : 0
@@ -129,50 +127,13 @@ resource "aws_route_table_association" "private" {
 # Flow logs
 ################################################################################
 
-data "aws_iam_policy_document" "flow_logs_kms" {
-  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_356:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  count = var.enable_flow_logs ? 1 : 0
+module "flow_logs_kms" {
+  source = "../kms_key"
+  count  = var.enable_flow_logs ? 1 : 0
 
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogs"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*"]
-    }
-  }
-}
-
-resource "aws_kms_key" "flow_logs" {
-  count = var.enable_flow_logs ? 1 : 0
-
-  description             = "${var.name} VPC flow logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 7
-  policy                  = data.aws_iam_policy_document.flow_logs_kms[0].json
-
-  tags = var.tags
+  description           = "${var.name} VPC flow logs"
+  allow_cloudwatch_logs = true
+  tags                  = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
@@ -180,7 +141,7 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 
   name              = "/aws/vpc-flow-logs/${var.name}"
   retention_in_days = var.flow_logs_retention_days
-  kms_key_id        = aws_kms_key.flow_logs[0].arn
+  kms_key_id        = module.flow_logs_kms[0].key_arn
 
   tags = var.tags
 }

@@ -1,38 +1,15 @@
-data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
 }
 
-data "aws_iam_policy_document" "kms" {
-  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  # checkov:skip=CKV_AWS_356:Key policy: "*" is this key; the account root statement is AWS's default key policy, delegating to IAM.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
+module "kms" {
+  source = "../kms_key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  description             = "${var.identifier} RDS storage, Performance Insights and master secret"
-  enable_key_rotation     = true
-  deletion_window_in_days = 7
-  policy                  = data.aws_iam_policy_document.kms.json
-
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/rds/${var.identifier}"
-  target_key_id = aws_kms_key.this.key_id
+  description = "${var.identifier} RDS storage, Performance Insights and master secret"
+  alias       = "rds/${var.identifier}"
+  tags        = var.tags
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -122,7 +99,7 @@ resource "aws_db_instance" "this" {
   max_allocated_storage = var.max_allocated_storage > 0 ? var.max_allocated_storage : null
   storage_type          = "gp3"
   storage_encrypted     = true
-  kms_key_id            = aws_kms_key.this.arn
+  kms_key_id            = module.kms.key_arn
 
   db_name  = var.db_name
   username = var.username
@@ -130,7 +107,7 @@ resource "aws_db_instance" "this" {
 
   # RDS generates the password and keeps it in Secrets Manager: it never reaches Terraform state.
   manage_master_user_password   = true
-  master_user_secret_kms_key_id = aws_kms_key.this.arn
+  master_user_secret_kms_key_id = module.kms.key_arn
 
   multi_az               = var.multi_az
   db_subnet_group_name   = aws_db_subnet_group.this.name
@@ -153,7 +130,7 @@ resource "aws_db_instance" "this" {
   enabled_cloudwatch_logs_exports     = ["postgresql", "upgrade"]
 
   performance_insights_enabled    = var.performance_insights_enabled
-  performance_insights_kms_key_id = var.performance_insights_enabled ? aws_kms_key.this.arn : null
+  performance_insights_kms_key_id = var.performance_insights_enabled ? module.kms.key_arn : null
 
   monitoring_interval = var.monitoring_interval
   monitoring_role_arn = var.monitoring_interval > 0 ? aws_iam_role.monitoring[0].arn : null

@@ -40,5 +40,5 @@ output "security_group_id" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the storage."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.key_arn
 }
