@@ -10,6 +10,7 @@ import requests
 
 API = "http://127.0.0.1:8080"
 PASSENGERS = 887
+DB_POD = "titanic-postgresql"
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -47,7 +48,7 @@ def test_check_diff_on_converged_system_changes_nothing(converged, run_playbook)
     [
         ("titanic_deploy_port", "eighty", "titanic_deploy_port"),
         ("titanic_deploy_log_level", "LOUD", "titanic_deploy_log_level"),
-        ("postgresql_server_port", "[1, 2]", "postgresql_server_port"),
+        ("postgresql_pod_port", "[1, 2]", "postgresql_pod_port"),
     ],
 )
 def test_wrong_inventory_value_fails_before_any_change(
@@ -86,14 +87,15 @@ def _wait_for(url: str, status: int, seconds: float = 30) -> int:
     return got
 
 
-def test_api_runs_as_non_root_with_read_only_root(converged):
+@pytest.mark.parametrize("container", ["titanic-api-pod-0-api", f"{DB_POD}-postgres"])
+def test_pods_run_as_non_root_with_read_only_root(converged, container):
     inspect = subprocess.run(
         [
             "podman",
             "inspect",
             "--format",
             "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}",
-            "titanic-api-pod-0-api",
+            container,
         ],
         check=True,
         capture_output=True,
@@ -103,13 +105,13 @@ def test_api_runs_as_non_root_with_read_only_root(converged):
     assert inspect[1] == "true"
 
 
-def test_readiness_follows_the_database(converged):
-    subprocess.run(["pg_ctlcluster", "15", "main", "stop"], check=True)
+def test_readiness_follows_the_database_pod(converged):
+    subprocess.run(["podman", "pod", "stop", DB_POD], check=True, capture_output=True)
     try:
         assert _wait_for(f"{API}/readyz", 503) == 503
         assert requests.get(f"{API}/healthz", timeout=5).status_code == 200
     finally:
-        subprocess.run(["pg_ctlcluster", "15", "main", "start"], check=True)
+        subprocess.run(["podman", "pod", "start", DB_POD], check=True, capture_output=True)
     assert _wait_for(f"{API}/readyz", 200) == 200
     assert requests.get(f"{API}/people", timeout=10).status_code == 200
 
