@@ -36,13 +36,16 @@ def test_upgrade_applies_once_and_records_versions(new_database):
     _, dsn = new_database(migrated=False)
     conn = psycopg2.connect(dsn)
     try:
-        assert [m.version for m in migrations.pending(conn)] == ["0001"]
-        assert [m.version for m in migrations.upgrade(conn)] == ["0001"]
+        assert [m.version for m in migrations.pending(conn)] == ["0001", "0002"]
+        assert [m.version for m in migrations.upgrade(conn)] == ["0001", "0002"]
         assert migrations.upgrade(conn) == []
         assert migrations.pending(conn) == []
     finally:
         conn.close()
-    assert query(dsn, "SELECT version, name FROM schema_migrations") == [("0001", "create_people")]
+    assert query(dsn, "SELECT version, name FROM schema_migrations ORDER BY version") == [
+        ("0001", "create_people"),
+        ("0002", "person_document"),
+    ]
     assert query(dsn, "SELECT to_regclass('people') IS NOT NULL") == [(True,)]
 
 
@@ -58,11 +61,12 @@ def test_concurrent_upgrades_from_several_processes(new_database):
     results = [(p.wait(60), *(s.decode() for s in p.communicate())) for p in procs]
     assert [rc for rc, _, _ in results] == [0, 0, 0, 0], results
     outputs = [out for _, out, _ in results]
-    assert sum("applied 1 migration(s): 0001_create_people" in o for o in outputs) == 1
+    applied = "applied 2 migration(s): 0001_create_people, 0002_person_document"
+    assert sum(applied in o for o in outputs) == 1
     assert sum("schema is current" in o for o in outputs) == 3
-    assert query(dsn, "SELECT version, count(*) FROM schema_migrations GROUP BY version") == [
-        ("0001", 1)
-    ]
+    assert query(
+        dsn, "SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY version"
+    ) == [("0001", 1), ("0002", 1)]
 
 
 def test_concurrent_upgrades_from_threads_serialize_on_the_lock(new_database):
@@ -87,8 +91,8 @@ def test_concurrent_upgrades_from_threads_serialize_on_the_lock(new_database):
     for t in threads:
         t.join(60)
     assert errors == []
-    assert sorted(applied) == [[], [], [], [], ["0001"]]
-    assert query(dsn, "SELECT count(*) FROM schema_migrations") == [(1,)]
+    assert sorted(applied) == [[], [], [], [], ["0001", "0002"]]
+    assert query(dsn, "SELECT count(*) FROM schema_migrations") == [(2,)]
 
 
 def test_failed_migration_rolls_back_completely(new_database, monkeypatch):

@@ -9,8 +9,15 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import BaseConverter
 
-from .db import Database
-from .models import SELECT_COLUMNS, PersonIn, person_params, row_to_person, validate_person
+from .db import Database, Prepared
+from .models import (
+    SELECT_COLUMNS,
+    PersonIn,
+    person_document,
+    person_params,
+    row_to_person,
+    validate_person,
+)
 from .problems import Problem
 
 bp = Blueprint("people", __name__)
@@ -18,19 +25,29 @@ bp = Blueprint("people", __name__)
 JSON = "application/json"
 
 _SELECT_ALL = f"SELECT {SELECT_COLUMNS} FROM people ORDER BY seq"  # noqa: S608 - constant
-_SELECT_ONE = f"SELECT {SELECT_COLUMNS} FROM people WHERE uuid = %s"  # noqa: S608 - constant
+# The hot reads, prepared per connection. A person's stored document (migration 0002) is the
+# exact body; it is NULL only after a write that did not set it, and then the columns serve.
+_SELECT_DOC = Prepared("titanic_person_doc", "SELECT doc FROM people WHERE uuid = $1", ("uuid",))
+_SELECT_ONE = Prepared(
+    "titanic_person",
+    f"SELECT {SELECT_COLUMNS} FROM people WHERE uuid = $1",  # noqa: S608 - constant
+    ("uuid",),
+)
+_REVISION = Prepared(
+    "titanic_revision", "SELECT epoch::text, revision FROM people_revision WHERE id = 1"
+)
+# Every write stores the person's document along with the columns it is made of.
 _INSERT = (
     "INSERT INTO people (uuid, survived, passenger_class, name, sex, age, "
-    "siblings_or_spouses_aboard, parents_or_children_aboard, fare) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "siblings_or_spouses_aboard, parents_or_children_aboard, fare, doc) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _UPDATE = (
     "UPDATE people SET survived = %s, passenger_class = %s, name = %s, sex = %s, age = %s, "
-    "siblings_or_spouses_aboard = %s, parents_or_children_aboard = %s, fare = %s, "
+    "siblings_or_spouses_aboard = %s, parents_or_children_aboard = %s, fare = %s, doc = %s, "
     "updated_at = now() WHERE uuid = %s"
 )
 _DELETE = "DELETE FROM people WHERE uuid = %s"
-_REVISION = "SELECT epoch::text, revision FROM people_revision WHERE id = 1"
 
 
 class UUIDConverter(BaseConverter):
@@ -83,7 +100,7 @@ def list_body(db: Database, cache: ListCache) -> bytes:
     """The serialized list of every person (cached per process, keyed on the DB revision)."""
 
     def work(cur) -> bytes:
-        cur.execute(_REVISION)
+        _REVISION.execute(cur)
         key = cur.fetchone()
         state = cache.state
         if state is not None and key is not None and state[0] == key:
@@ -102,11 +119,12 @@ def list_body(db: Database, cache: ListCache) -> bytes:
 def person_body(db: Database, person_id: str) -> bytes | None:
     """The serialized person, or None if no person has this (canonical, lower-case) uuid."""
 
-    def work(cur):
-        cur.execute(_SELECT_ONE, (person_id,))
-        return cur.fetchone()
-
-    row = db.run(work, retry=True)
+    found = db.fetchone(_SELECT_DOC, (person_id,))
+    if found is None:
+        return None
+    if found[0] is not None:
+        return found[0].encode()
+    row = db.fetchone(_SELECT_ONE, (person_id,))
     return None if row is None else orjson.dumps(row_to_person(row))
 
 
@@ -121,7 +139,7 @@ def create_person() -> Response:
     new_id = str(uuid_mod.uuid4())
 
     def work(cur) -> None:
-        cur.execute(_INSERT, (new_id, *person_params(person)))
+        cur.execute(_INSERT, (new_id, *person_params(person), person_document(new_id, person)))
 
     _db().run(work)  # committed before we answer
     body = {"uuid": new_id, **person.model_dump()}
@@ -143,7 +161,7 @@ def replace_person(uuid: str) -> Response:
     person = _read_person()
 
     def work(cur) -> int:
-        cur.execute(_UPDATE, (*person_params(person), uuid))
+        cur.execute(_UPDATE, (*person_params(person), person_document(uuid, person), uuid))
         return cur.rowcount
 
     if _db().run(work) == 0:

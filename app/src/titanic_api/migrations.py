@@ -3,7 +3,8 @@
 Migration files live in the package (``migrations/NNNN_name.sql``) and are applied in version
 order, all in one transaction guarded by a transaction-level PostgreSQL advisory lock: replicas
 running ``titanic-api db upgrade`` at the same time serialize, the first applies the pending files
-and the others then find nothing to do.
+and the others then find nothing to do. Each upgrade then stores the serialized document of every
+person who has none yet (see ``0002_person_document.sql``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
+
+from psycopg2.extras import execute_values
+
+from .models import SELECT_COLUMNS, row_document
 
 # Arbitrary but fixed 64-bit key for pg_advisory_xact_lock ("titanic" + "mig").
 MIGRATION_LOCK_KEY = 0x7469_7461_6E69_636D
@@ -86,9 +91,28 @@ def upgrade(conn) -> list[Migration]:
                     "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                     (migration.version, migration.name),
                 )
+            fill_documents(cur)
         conn.commit()
     except BaseException:
         if not conn.closed:
             conn.rollback()
         raise
     return todo
+
+
+def fill_documents(cur) -> int:
+    """Store ``people.doc`` where it is NULL: rows older than migration 0002, or changed by a
+    writer that did not set it. Return how many rows were filled."""
+    cur.execute(f"SELECT {SELECT_COLUMNS} FROM people WHERE doc IS NULL")  # noqa: S608 - constant
+    rows = cur.fetchall()
+    if rows:
+        # A row changed after the SELECT keeps its newer document, or gets NULL from the guard
+        # trigger if this one no longer matches it.
+        execute_values(
+            cur,
+            "UPDATE people SET doc = v.doc FROM (VALUES %s) AS v (uuid, doc) "
+            "WHERE people.uuid = v.uuid::uuid AND people.doc IS NULL",
+            [(row[0], row_document(row)) for row in rows],
+            page_size=1000,
+        )
+    return len(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -168,4 +169,30 @@ def person_params(p: PersonIn) -> tuple:
         p.siblingsOrSpousesAboard,
         p.parentsOrChildrenAboard,
         p.fare,
+    )
+
+
+def row_document(row: tuple) -> str:
+    """The stored ``people.doc`` of a ``SELECT_COLUMNS`` row: its exact GET body, as text."""
+    return orjson.dumps(row_to_person(row)).decode()
+
+
+def person_document(person_id: str, p: PersonIn) -> str:
+    """``row_document`` of the row that storing ``p`` under ``person_id`` gives.
+
+    The values take the Python types that psycopg2 reads back from the columns (a float column
+    gives a float even for ``22``), so the document is byte for byte the body built from the row.
+    """
+    return row_document(
+        (
+            person_id,
+            bool(p.survived),
+            int(p.passengerClass),
+            p.name,
+            p.sex,
+            float(p.age),
+            int(p.siblingsOrSpousesAboard),
+            int(p.parentsOrChildrenAboard),
+            float(p.fare),
+        )
     )

@@ -113,6 +113,18 @@ def register_error_handlers(app: Flask) -> None:
             )
         )
 
+    @app.errorhandler(psycopg2.errors.UndefinedColumn)
+    def _old_schema(exc: Exception) -> Response:
+        # A newer app on a database not yet upgraded (/readyz says so as well).
+        log.error("database schema out of date: %s", str(exc).splitlines()[0])
+        return problem_response(
+            Problem(
+                503,
+                "The database schema is not current; run 'titanic-api db upgrade'.",
+                headers={"Retry-After": "5"},
+            )
+        )
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500

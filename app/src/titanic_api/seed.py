@@ -16,6 +16,8 @@ from importlib import resources
 
 from psycopg2.extras import execute_values
 
+from .models import row_document
+
 SEED_NAMESPACE = uuid.UUID("6f1c7c5e-3d4b-5a8e-9a43-7469746e6963")
 SEED_LOCK_KEY = 0x7469_7461_6E69_6373
 CSV_NAME = "titanic.csv"
@@ -77,6 +79,27 @@ def parse(text: str, source: str = CSV_NAME) -> list[SeedRow]:
     return rows
 
 
+def _values(rows: list[SeedRow]) -> list[tuple[SeedRow, tuple]]:
+    """Each row with its ``SELECT_COLUMNS`` values, in the types psycopg2 reads them back."""
+    return [
+        (
+            r,
+            (
+                str(r.uuid),
+                r.survived,
+                r.passenger_class,
+                r.name,
+                r.sex,
+                float(r.age),
+                r.siblings_or_spouses_aboard,
+                r.parents_or_children_aboard,
+                float(r.fare),
+            ),
+        )
+        for r in rows
+    ]
+
+
 def seed(conn, rows: list[SeedRow] | None = None) -> int:
     """Insert the rows never seeded before; return how many passengers were added."""
     if rows is None:
@@ -93,26 +116,13 @@ def seed(conn, rows: list[SeedRow] | None = None) -> int:
                     cur,
                     """
                     INSERT INTO people (uuid, survived, passenger_class, name, sex, age,
-                        siblings_or_spouses_aboard, parents_or_children_aboard, fare, seed_key)
+                        siblings_or_spouses_aboard, parents_or_children_aboard, fare, seed_key,
+                        doc)
                     VALUES %s
                     ON CONFLICT DO NOTHING
                     RETURNING uuid
                     """,
-                    [
-                        (
-                            str(r.uuid),
-                            r.survived,
-                            r.passenger_class,
-                            r.name,
-                            r.sex,
-                            r.age,
-                            r.siblings_or_spouses_aboard,
-                            r.parents_or_children_aboard,
-                            r.fare,
-                            r.seed_key,
-                        )
-                        for r in new
-                    ],
+                    [(*values, r.seed_key, row_document(values)) for r, values in _values(new)],
                     page_size=1000,
                     fetch=True,
                 )
