@@ -15,7 +15,7 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help setup venv bootstrap up lint test test-app test-image test-aws test-system image bench lock
+.PHONY: help setup venv bootstrap up lint test test-app test-image test-aws test-deploy test-system image bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,7 +54,7 @@ lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	$(call say,shellcheck)
 	shellcheck .ci/run benchmarks/api/run
 
-test: setup lint test-app test-image test-aws test-system ## set up, then lint and run every test
+test: setup lint test-app test-image test-aws test-deploy test-system ## set up, then lint and run every test
 
 test-app: venv ## the API's tests against a real PostgreSQL
 	$(call say,API tests (app/tests))
@@ -71,6 +71,10 @@ image: setup ## build, check and publish the API image for INVENTORY (playbooks/
 test-aws: venv ## Molecule: provision the local emulated AWS through the roles, verify, destroy
 	$(call say,Molecule scenario aws_local (moto + Terraform))
 	molecule test -s aws_local
+
+test-deploy: venv ## Molecule: the deploy stage's local target (PostgreSQL and API pods), a new tag's rollout
+	$(call say,Molecule scenario deploy_local (podman kube play))
+	molecule test -s deploy_local
 
 test-system: venv ## repository suites: requirements, inventories, site.yml end to end on the local inventory
 	$(call say,Repository and whole-system tests (tests/))

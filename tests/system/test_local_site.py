@@ -64,6 +64,17 @@ def test_wrong_inventory_value_fails_before_any_change(
     assert requests.get(f"{API}/readyz", timeout=5).status_code == 200
 
 
+def test_missing_image_tag_fails_before_any_change(converged, run_playbook):
+    before = _pod_id()
+    run = run_playbook("playbooks/deploy.yml", cmdline="-e titanic_deploy_image_tag=no-such-tag")
+    assert run.status == "failed"
+    assert run.total("changed") == 0, run.changed_tasks
+    refused = [f for f in run.failures if ":no-such-tag" in f and "Nothing was changed" in f]
+    assert refused, run.failures
+    assert _pod_id() == before
+    assert requests.get(f"{API}/readyz", timeout=5).status_code == 200
+
+
 def _pod_id() -> str:
     return subprocess.run(
         ["podman", "pod", "inspect", "--format", "{{.ID}}", "titanic-api-pod-0"],

@@ -1,0 +1,125 @@
+"""Verify the deploy stage's local target (`molecule verify`): the API and PostgreSQL pods that
+playbooks/deploy.yml made from the rendered manifests, after side_effect rolled out molecule-2."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+import requests
+
+API = os.environ.get("MOLECULE_DEPLOY_API", "http://127.0.0.1:18080")
+API_POD = os.environ.get("MOLECULE_DEPLOY_API_POD", "titanic-api-molecule-pod-0")
+DB_POD = os.environ.get("MOLECULE_DEPLOY_DB_POD", "titanic-postgresql-molecule")
+IMAGE = os.environ.get("MOLECULE_DEPLOY_IMAGE", "localhost/titanic-api")
+PASSENGERS = 887
+PERSON = {
+    "survived": True,
+    "passengerClass": 2,
+    "name": "Molecule Verifier",
+    "sex": "female",
+    "age": 0.42,
+    "siblingsOrSpousesAboard": 0,
+    "parentsOrChildrenAboard": 2,
+    "fare": 13.5,
+}
+
+
+def inspect(host, kind: str, name: str) -> dict:
+    result = host.run(f"podman {kind} inspect {name}")
+    assert result.rc == 0, result.stderr
+    data = json.loads(result.stdout)
+    return data[0] if isinstance(data, list) else data
+
+
+def wait_for(url: str, status: int, seconds: float = 45) -> int:
+    deadline = time.monotonic() + seconds
+    got = -1
+    while time.monotonic() < deadline:
+        try:
+            got = requests.get(url, timeout=3).status_code
+        except requests.RequestException:
+            got = -1
+        if got == status:
+            break
+        time.sleep(0.5)
+    return got
+
+
+@pytest.mark.parametrize("pod", [API_POD, DB_POD])
+def test_pod_runs(host, pod):
+    assert inspect(host, "pod", pod)["State"] == "Running"
+
+
+@pytest.mark.parametrize("container", [f"{API_POD}-api", f"{DB_POD}-postgres"])
+def test_container_is_non_root_with_read_only_root(host, container):
+    data = inspect(host, "container", container)
+    assert data["State"]["Running"] is True
+    assert data["Config"]["User"].split(":")[0] not in ("", "0", "root")
+    assert data["HostConfig"]["ReadonlyRootfs"] is True
+    assert data["HostConfig"]["CapAdd"] in (None, [])
+    # the process itself, not only the configuration: real, effective, saved and filesystem UIDs
+    status = host.file(f"/proc/{data['State']['Pid']}/status").content_string
+    uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+    assert len(uids) == 4 and "0" not in uids, uids
+
+
+def test_new_tag_rolled_out(host):
+    data = inspect(host, "container", f"{API_POD}-api")
+    assert data["ImageName"] == f"{IMAGE}:molecule-2"
+    metrics = requests.get(f"{API}/metrics", timeout=5).text
+    assert 'titanic_build_info{revision="molecule-2"' in metrics
+    # one API pod, and the migration pods are gone
+    names = host.run("podman pod ps --format '{{.Name}}'").stdout.split()
+    assert [n for n in names if n.startswith(API_POD.removesuffix("-pod-0"))] == [API_POD]
+
+
+def test_migration_seeded_the_passengers():
+    response = requests.get(f"{API}/people", timeout=10)
+    assert response.status_code == 200
+    people = response.json()
+    assert len(people) >= PASSENGERS
+    assert set(people[0]) == {"uuid", *PERSON}
+
+
+def test_contract_basics_through_the_published_port():
+    created = requests.post(f"{API}/people", json=PERSON, timeout=5)
+    assert created.status_code == 201
+    person = created.json()
+    assert {k: person[k] for k in PERSON} == PERSON
+    assert created.headers["Location"].endswith(person["uuid"])
+    url = f"{API}/people/{person['uuid']}"
+    assert requests.get(url, timeout=5).json() == person
+    replaced = requests.put(url, json={**PERSON, "age": 31}, timeout=5)
+    assert replaced.status_code == 200 and replaced.json()["age"] == 31
+    assert requests.delete(url, timeout=5).status_code in (200, 204)
+    assert requests.get(url, timeout=5).status_code == 404
+
+    bad = requests.post(f"{API}/people", json={**PERSON, "passengerClass": 4}, timeout=5)
+    assert bad.status_code == 400
+    assert bad.headers["Content-Type"].startswith("application/problem+json")
+    assert bad.json()["status"] == 400
+    assert requests.get(f"{API}/people/not-a-uuid", timeout=5).status_code == 404
+    assert (
+        requests.get(f"{API}/people", headers={"X-Request-ID": "molecule-1"}, timeout=5).headers[
+            "X-Request-ID"
+        ]
+        == "molecule-1"
+    )
+
+
+def test_readiness_fails_without_the_database_pod_and_recovers(host):
+    kept = requests.post(f"{API}/people", json=PERSON, timeout=5).json()
+    assert host.run(f"podman pod stop {DB_POD}").rc == 0
+    try:
+        assert wait_for(f"{API}/readyz", 503) == 503
+        assert requests.get(f"{API}/healthz", timeout=5).status_code == 200
+        assert requests.get(f"{API}/people", timeout=10).status_code == 503
+    finally:
+        assert host.run(f"podman pod start {DB_POD}").rc == 0
+    assert wait_for(f"{API}/readyz", 200) == 200
+    # the same API process recovered, and the data outlived the database pod's restart
+    assert requests.get(f"{API}/people/{kept['uuid']}", timeout=5).json() == kept
+    requests.delete(f"{API}/people/{kept['uuid']}", timeout=5)
