@@ -15,7 +15,7 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help setup venv bootstrap up lint test test-app test-image test-aws test-deploy test-system image bench lock
+.PHONY: help setup venv bootstrap up down lint test test-app test-image test-aws test-deploy test-system image bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ up: setup ## set up, then run the whole local system (site.yml)
 	$(call say,Local system (site.yml -i $(INVENTORY)))
 	$(PLAYBOOK) site.yml
 	@printf '\nTitanic API: http://127.0.0.1:8080/people\n'
+
+down: venv ## stop and remove the local system (data, secrets and images are kept; see playbooks/teardown.yml)
+	$(call say,Tearing down the local system (playbooks/teardown.yml))
+	$(PLAYBOOK) playbooks/teardown.yml
 
 lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	$(call say,yamllint)

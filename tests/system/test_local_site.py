@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -11,6 +13,7 @@ import requests
 API = "http://127.0.0.1:8080"
 PASSENGERS = 887
 DB_POD = "titanic-postgresql"
+STATE_DIR = Path("/var/lib/titanic-ops/local")
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -141,3 +144,27 @@ def test_changed_config_rolls_the_pod_and_unchanged_does_not(converged, run_play
     again = run_playbook("site.yml", cmdline="--tags build,deploy")
     assert again.total("changed") == 0, again.changed_tasks
     assert _pod_id() == settled
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_teardown_stops_everything_and_keeps_the_data(converged, run_playbook):
+    """Last in this module: the local system goes away (a second teardown changes nothing)."""
+    down = run_playbook("playbooks/teardown.yml")
+    assert down.status == "successful", down.failures
+    assert down.total("changed") > 0
+    pods = subprocess.run(
+        ["podman", "pod", "ps", "--format", "{{.Name}}"], check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert "titanic-api-pod-0" not in pods and DB_POD not in pods
+    for port in (8080, 5432, 5000, 4566):
+        assert not _listening(port), port
+    assert (STATE_DIR / "postgresql" / "data" / "PG_VERSION").is_file()
+    assert (STATE_DIR / "secrets" / "db-password").is_file()
+    again = run_playbook("playbooks/teardown.yml")
+    assert again.status == "successful", again.failures
+    assert again.total("changed") == 0, again.changed_tasks
