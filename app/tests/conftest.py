@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from titanic_api import create_app, migrations, seed
 from titanic_api.settings import Settings
 
-from support import PostgresCluster
+from support import PostgresCluster, execute_sql
 
 settings.register_profile(
     "titanic",
@@ -97,33 +97,23 @@ def app(module_db):
     application.extensions["titanic_db"].close()
 
 
-def _execute(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def sql(module_db) -> Callable[..., list[tuple]]:
     """Run SQL directly against the module's database (to check what really got stored)."""
-    return lambda statement, params=(): _execute(module_db[1], statement, params)
+    return lambda statement, params=(): execute_sql(module_db[1], statement, params)
 
 
 @pytest.fixture
 def client(app, module_db):
     """A Flask test client on an empty people table."""
-    _execute(module_db[1], "TRUNCATE people, seed_log")
+    execute_sql(module_db[1], "TRUNCATE people, seed_log")
     return app.test_client()
 
 
 @pytest.fixture
 def seeded_client(app, module_db):
     """A Flask test client on the 887 seeded passengers."""
-    _execute(module_db[1], "TRUNCATE people, seed_log")
+    execute_sql(module_db[1], "TRUNCATE people, seed_log")
     conn = psycopg2.connect(module_db[1])
     try:
         seed.seed(conn)

@@ -27,6 +27,33 @@ CLI = str(VENV_BIN / "titanic-api")
 APP_ENV_PREFIXES = ("TITANIC_", "POSTGRES_", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
 
 
+def valid_person(**changes: object) -> dict[str, object]:
+    """A person body that passes validation, with some fields changed."""
+    person = {
+        "survived": True,
+        "passengerClass": 2,
+        "name": "Miss. Test Person",
+        "sex": "female",
+        "age": 0.42,
+        "siblingsOrSpousesAboard": 1,
+        "parentsOrChildrenAboard": 2,
+        "fare": 13.5,
+    }
+    person.update(changes)
+    return person
+
+
+def execute_sql(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Run one statement on its own connection (committed); its rows, if any."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

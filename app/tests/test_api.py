@@ -14,6 +14,7 @@ import pytest
 from titanic_api import __version__, create_app
 
 from conftest import make_settings
+from support import valid_person
 
 CSV_PATH = Path(__file__).resolve().parents[1] / "src" / "titanic_api" / "data" / "titanic.csv"
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -32,21 +33,6 @@ PROBLEM_KEYS = {"type", "title", "status", "detail"}
 HEALTHZ_COUNT = re.compile(
     r'^titanic_http_requests_total\{method="GET",route="/healthz",status="200"\} (\S+)$', re.M
 )
-
-
-def valid_person(**changes):
-    person = {
-        "survived": True,
-        "passengerClass": 2,
-        "name": "Miss. Test Person",
-        "sex": "female",
-        "age": 0.42,
-        "siblingsOrSpousesAboard": 1,
-        "parentsOrChildrenAboard": 2,
-        "fare": 13.5,
-    }
-    person.update(changes)
-    return person
 
 
 def post_raw(client, body: bytes, content_type: str = "application/json", path: str = "/people"):

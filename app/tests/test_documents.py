@@ -20,33 +20,14 @@ from titanic_api.db import Database
 from titanic_api.models import SELECT_COLUMNS, row_document, row_to_person
 
 from conftest import make_settings
-from support import CLI, clean_env
+from support import CLI, clean_env, execute_sql, valid_person
 
-PERSON = {
-    "survived": True,
-    "passengerClass": 2,
-    "name": "Miss. Test Person",
-    "sex": "female",
-    "age": 0.42,
-    "siblingsOrSpousesAboard": 1,
-    "parentsOrChildrenAboard": 2,
-    "fare": 13.5,
-}
-
-
-def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
+PERSON = valid_person()
 
 
 def documents(dsn: str) -> dict[str, tuple[str | None, str]]:
     """uuid -> (stored document, the document its columns give)."""
-    rows = query(dsn, f"SELECT {SELECT_COLUMNS}, doc FROM people")  # noqa: S608 - constant
+    rows = execute_sql(dsn, f"SELECT {SELECT_COLUMNS}, doc FROM people")  # noqa: S608 - constant
     return {row[0]: (row[-1], row_document(row[:-1])) for row in rows}
 
 
@@ -119,7 +100,7 @@ def test_a_write_that_leaves_the_document_alone_nulls_it_and_reads_use_the_colum
     someone = client.get("/people").get_json()[7]
     before = client.get(f"/people/{someone['uuid']}").data
     # ad-hoc SQL (or the previous app version in a rolling deploy) knows nothing of doc
-    query(
+    execute_sql(
         dsn,
         "UPDATE people SET fare = fare + 1, name = 'Changed' WHERE uuid = %s",
         (someone["uuid"],),
@@ -131,12 +112,12 @@ def test_a_write_that_leaves_the_document_alone_nulls_it_and_reads_use_the_colum
     assert after.data != before
     assert after.get_json() in client.get("/people").get_json()
     # a document that does not match its row is never stored
-    query(
+    execute_sql(
         dsn,
         "UPDATE people SET doc = %s WHERE uuid = %s",
         (orjson.dumps({**someone, "age": someone["age"] + 1}).decode(), someone["uuid"]),
     )
-    query(
+    execute_sql(
         dsn,
         "INSERT INTO people (uuid, survived, passenger_class, name, sex, age,"
         " siblings_or_spouses_aboard, parents_or_children_aboard, fare, doc)"
@@ -164,14 +145,14 @@ def test_the_guard_keeps_exact_documents(new_database):
             ("5d4c2f3e-1111-4222-8333-444455556666", False, 1, "X", "male", 0.1 + 0.2, 0, 0, 1e-7)
         )
     ).decode()
-    query(
+    execute_sql(
         dsn,
         "INSERT INTO people (uuid, survived, passenger_class, name, sex, age,"
         " siblings_or_spouses_aboard, parents_or_children_aboard, fare, doc)"
         " VALUES ('5d4c2f3e-1111-4222-8333-444455556666', false, 1, 'X', 'male', %s, 0, 0, %s, %s)",
         (0.1 + 0.2, 1e-7, doc),
     )
-    assert query(dsn, "SELECT doc FROM people") == [(doc,)]
+    assert execute_sql(dsn, "SELECT doc FROM people") == [(doc,)]
     for wrong in (
         doc.replace('"survived":false', '"survived":true'),
         doc.replace('"passengerClass":1', '"passengerClass":1.0'),
@@ -181,8 +162,8 @@ def test_the_guard_keeps_exact_documents(new_database):
         "[]",
     ):
         assert wrong != doc
-        query(dsn, "UPDATE people SET doc = %s", (wrong,))
-        assert query(dsn, "SELECT doc FROM people") == [(None,)], wrong
+        execute_sql(dsn, "UPDATE people SET doc = %s", (wrong,))
+        assert execute_sql(dsn, "SELECT doc FROM people") == [(None,)], wrong
 
 
 def test_upgrade_from_0001_fills_the_documents_of_existing_rows(new_database, monkeypatch):
@@ -213,7 +194,7 @@ def test_upgrade_from_0001_fills_the_documents_of_existing_rows(new_database, mo
                         r.fare,
                     ),
                 )
-        revision = query(dsn, "SELECT revision FROM people_revision")[0][0]
+        revision = execute_sql(dsn, "SELECT revision FROM people_revision")[0][0]
         assert [x.version for x in migrations.upgrade(conn)] == ["0002"]
     finally:
         conn.close()
@@ -222,7 +203,7 @@ def test_upgrade_from_0001_fills_the_documents_of_existing_rows(new_database, mo
     assert all(stored is not None for stored, _ in docs.values())
     assert_documents_in_sync(dsn)
     # the list caches of running workers see the change
-    assert query(dsn, "SELECT revision FROM people_revision")[0][0] > revision
+    assert execute_sql(dsn, "SELECT revision FROM people_revision")[0][0] > revision
 
 
 # -- prepared statements -------------------------------------------------------------------------
@@ -234,7 +215,7 @@ def test_prepared_reads_survive_a_database_restart(seeded, pg):
         assert client.get(f"/people/{someone['uuid']}").get_json() == someone
     dbname = dsn.rsplit("/", 1)[1]
     # what a restart does to the pool: every server session (and its prepared statements) gone
-    killed = query(
+    killed = execute_sql(
         pg.dsn(),
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
         " WHERE datname = %s AND application_name = 'titanic-api'",
@@ -278,10 +259,10 @@ def test_prepared_reads_follow_a_schema_change(new_database):
     _, dsn = new_database(seeded=True)
     db = Database(dsn, minconn=0, maxconn=1)
     try:
-        person_id = query(dsn, "SELECT uuid::text FROM people ORDER BY seq LIMIT 1")[0][0]
+        person_id = execute_sql(dsn, "SELECT uuid::text FROM people ORDER BY seq LIMIT 1")[0][0]
         body = api.person_body(db, person_id)
         assert body is not None
-        query(dsn, "ALTER TABLE people ALTER COLUMN doc TYPE varchar(4000)")
+        execute_sql(dsn, "ALTER TABLE people ALTER COLUMN doc TYPE varchar(4000)")
         for _ in range(3):
             assert api.person_body(db, person_id) == body
         assert db.stats()["idle"] == 1  # the same connection all along

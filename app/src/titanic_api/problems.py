@@ -102,25 +102,18 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("database unavailable: %s", exc)
         return problem_response(database_unavailable())
 
+    # No table: the schema was never created. No column: a newer app on a database not yet
+    # upgraded (/readyz says so as well). Either way, 503 until `db upgrade` has run.
     @app.errorhandler(psycopg2.errors.UndefinedTable)
-    def _no_schema(exc: Exception) -> Response:
-        log.error("database schema missing: %s", str(exc).splitlines()[0])
-        return problem_response(
-            Problem(
-                503,
-                "The database schema is not initialised; run 'titanic-api db upgrade'.",
-                headers={"Retry-After": "5"},
-            )
-        )
-
     @app.errorhandler(psycopg2.errors.UndefinedColumn)
-    def _old_schema(exc: Exception) -> Response:
-        # A newer app on a database not yet upgraded (/readyz says so as well).
-        log.error("database schema out of date: %s", str(exc).splitlines()[0])
+    def _schema_behind(exc: Exception) -> Response:
+        state = "missing" if isinstance(exc, psycopg2.errors.UndefinedTable) else "out of date"
+        log.error("database schema %s: %s", state, str(exc).splitlines()[0])
+        detail = "not initialised" if state == "missing" else "not current"
         return problem_response(
             Problem(
                 503,
-                "The database schema is not current; run 'titanic-api db upgrade'.",
+                f"The database schema is {detail}; run 'titanic-api db upgrade'.",
                 headers={"Retry-After": "5"},
             )
         )
