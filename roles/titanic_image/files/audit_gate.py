@@ -15,13 +15,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterable
 
 import yaml
 
+OSV_URL = "https://api.osv.dev/v1/vulns"
+# Schemes --osv-url may use: the API or a mirror over HTTP(S), or a directory of records.
+OSV_URL_SCHEMES = ("https", "http", "file")
+# What pip-audit's stderr says when the service, not pip-audit, is the problem.
 OFFLINE_MARKERS = (
     "ConnectionError",
     "ConnectTimeout",
@@ -36,6 +41,10 @@ OFFLINE_MARKERS = (
     "Connection refused",
 )
 LEVELS = {"none": 0, "low": 1, "medium": 2, "moderate": 2, "high": 3, "critical": 4}
+# GHSA says "moderate" where CVSS and this gate say "medium".
+NAMED_SEVERITY_ALIASES = {"moderate": "medium"}
+
+# CVSS v3.1 specification, section 7.4 (v3.0 has the same weights).
 CVSS_WEIGHTS = {
     "AV": {"N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2},
     "AC": {"L": 0.77, "H": 0.44},
@@ -44,32 +53,48 @@ CVSS_WEIGHTS = {
     "I": {"H": 0.56, "L": 0.22, "N": 0.0},
     "A": {"H": 0.56, "L": 0.22, "N": 0.0},
 }
+CVSS_PR_WEIGHTS = {
+    "U": {"N": 0.85, "L": 0.62, "H": 0.27},
+    "C": {"N": 0.85, "L": 0.68, "H": 0.5},
+}
+
+# Looks an advisory up by ID: its OSV record, or None when there is none to be had.
+Lookup = Callable[[str], dict | None]
+
+
+def cvss3_roundup(value: float) -> float:
+    """The v3.1 specification's Roundup (Appendix A): one decimal up, float noise ignored."""
+    whole = round(value * 100_000)
+    if whole % 10_000 == 0:
+        return whole / 100_000
+    return (whole // 10_000 + 1) / 10
 
 
 def cvss3_score(vector: str) -> float | None:
+    """Base score of a CVSS v3.0/v3.1 vector; None when it is not one."""
+    if not vector.startswith("CVSS:3."):
+        return None
     try:
         metrics = dict(part.split(":", 1) for part in vector.split("/")[1:])
-        changed = metrics["S"] == "C"
-        pr = {"N": 0.85, "L": 0.68 if changed else 0.62, "H": 0.5 if changed else 0.27}[
-            metrics["PR"]
-        ]
-        w = CVSS_WEIGHTS
-        iss = 1 - (1 - w["C"][metrics["C"]]) * (1 - w["I"][metrics["I"]]) * (
-            1 - w["A"][metrics["A"]]
-        )
-        impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 if changed else 6.42 * iss
-        exploit = (
-            8.22 * w["AV"][metrics["AV"]] * w["AC"][metrics["AC"]] * pr * w["UI"][metrics["UI"]]
-        )
-        if impact <= 0:
-            return 0.0
-        raw = min(1.08 * (impact + exploit), 10) if changed else min(impact + exploit, 10)
-        return math.ceil(raw * 10) / 10
-    except (KeyError, ValueError, IndexError):
+        scope = metrics["S"]
+        weights = {name: CVSS_WEIGHTS[name][metrics[name]] for name in CVSS_WEIGHTS}
+        privileges = CVSS_PR_WEIGHTS[scope][metrics["PR"]]
+    except (KeyError, ValueError):
         return None
+    iss = 1 - (1 - weights["C"]) * (1 - weights["I"]) * (1 - weights["A"])
+    if scope == "C":
+        impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15
+    else:
+        impact = 6.42 * iss
+    exploitability = 8.22 * weights["AV"] * weights["AC"] * privileges * weights["UI"]
+    if impact <= 0:
+        return 0.0
+    total = impact + exploitability
+    return cvss3_roundup(min(1.08 * total if scope == "C" else total, 10))
 
 
 def level_of_score(score: float) -> str:
+    """The CVSS v3 qualitative rating of a base score."""
     if score >= 9.0:
         return "critical"
     if score >= 7.0:
@@ -79,31 +104,51 @@ def level_of_score(score: float) -> str:
     return "low" if score > 0 else "none"
 
 
-def osv_severity(vuln_id: str, timeout: float) -> str | None:
-    try:
-        with urllib.request.urlopen(
-            f"https://api.osv.dev/v1/vulns/{vuln_id}", timeout=timeout
-        ) as resp:
-            data = json.load(resp)
-    except (OSError, ValueError):
-        return None
-    named = (data.get("database_specific") or {}).get("severity")
+def severity_of_record(record: dict) -> str | None:
+    """Severity level of an OSV record: GHSA's named severity, else its CVSS v3 score, else None."""
+    named = (record.get("database_specific") or {}).get("severity")
     if isinstance(named, str) and named.lower() in LEVELS:
-        return "medium" if named.lower() == "moderate" else named.lower()
-    for entry in data.get("severity") or []:
+        return NAMED_SEVERITY_ALIASES.get(named.lower(), named.lower())
+    for entry in record.get("severity") or []:
         if str(entry.get("type", "")).startswith("CVSS_V3"):
-            score = cvss3_score(entry.get("score", ""))
+            score = cvss3_score(str(entry.get("score", "")))
             if score is not None:
                 return level_of_score(score)
     return None
 
 
-def load_allowlist(path: str) -> dict[str, dict]:
+def osv_lookup(base_url: str, timeout: float) -> Lookup:
+    """A lookup of OSV records under base_url (the OSV API, a mirror, or a file: directory)."""
+
+    def lookup(vuln_id: str) -> dict | None:
+        url = f"{base_url.rstrip('/')}/{urllib.parse.quote(vuln_id)}"
+        try:
+            # The scheme is one of OSV_URL_SCHEMES, checked when the URL was parsed.
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                record = json.load(response)
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) else None
+
+    return lookup
+
+
+def finding_severity(ids: Iterable[str], lookup: Lookup) -> str | None:
+    """Severity of an advisory known by several IDs: GHSA records first, as they name one."""
+    for vuln_id in sorted(ids, key=lambda v: not v.startswith("GHSA")):
+        record = lookup(vuln_id)
+        severity = severity_of_record(record) if record else None
+        if severity:
+            return severity
+    return None
+
+
+def load_allowlist(path: str, today: datetime.date) -> dict[str, dict]:
+    """Allow-list entries by ID, without those that expired before today."""
     if not path:
         return {}
     with open(path, encoding="utf-8") as handle:
         entries = yaml.safe_load(handle) or []
-    today = datetime.date.today()
     allowed = {}
     for entry in entries:
         expires = entry.get("expires")
@@ -113,8 +158,72 @@ def load_allowlist(path: str) -> dict[str, dict]:
     return allowed
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
+def run_pip_audit(pip_audit: str, requirements: str, service: str, timeout: float):
+    """pip-audit's JSON report of a pinned requirements file, as a completed process."""
+    argv = [
+        pip_audit, "--requirement", requirements, "--no-deps", "--disable-pip",
+        "--vulnerability-service", service, "--format", "json", "--progress-spinner", "off",
+        "--timeout", str(int(timeout)),
+    ]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+
+
+def failure_report(returncode: int, stderr: str) -> dict:
+    """Report of a pip-audit run that gave no JSON: service unreachable, or another error."""
+    offline = any(marker in stderr for marker in OFFLINE_MARKERS)
+    return {
+        "status": "unreachable" if offline else "error",
+        "pip_audit_rc": returncode,
+        "stderr": stderr[-2000:],
+    }
+
+
+def evaluate(
+    audit: dict,
+    allowed: dict[str, dict],
+    fail_severity: str,
+    unknown_severity: str,
+    lookup: Lookup,
+) -> list[dict]:
+    """One finding per advisory of pip-audit's report, each marked blocking or not."""
+    threshold = LEVELS[fail_severity]
+    findings = []
+    for dependency in audit.get("dependencies", []):
+        for vuln in dependency.get("vulns", []):
+            ids = [vuln["id"], *vuln.get("aliases", [])]
+            severity = finding_severity(ids, lookup)
+            accepted = next((allowed[i] for i in ids if i in allowed), None)
+            findings.append(
+                {
+                    "package": dependency["name"],
+                    "version": dependency.get("version"),
+                    "id": vuln["id"],
+                    "aliases": vuln.get("aliases", []),
+                    "fix_versions": vuln.get("fix_versions", []),
+                    "severity": severity or f"unknown (as {unknown_severity})",
+                    "allowed": accepted,
+                    "blocking": accepted is None
+                    and threshold > 0
+                    and LEVELS[severity or unknown_severity] >= threshold,
+                }
+            )
+    return findings
+
+
+def write_report(path: str, report: dict) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2, default=str)
+
+
+def osv_url(value: str) -> str:
+    """An --osv-url value: a URL whose scheme urlopen may follow here."""
+    if urllib.parse.urlsplit(value).scheme not in OSV_URL_SCHEMES:
+        raise argparse.ArgumentTypeError(f"{value!r}: the scheme must be one of {OSV_URL_SCHEMES}")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pip-audit", required=True)
     parser.add_argument("--requirements", required=True)
     parser.add_argument("--service", default="pypi", choices=["pypi", "osv"])
@@ -123,53 +232,34 @@ def main() -> int:
     parser.add_argument("--allowlist", default="")
     parser.add_argument("--report", required=True)
     parser.add_argument("--timeout", type=float, default=15)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--osv-url",
+        type=osv_url,
+        default=OSV_URL,
+        help="where OSV records are looked up by ID: the OSV API, a mirror, or a file: directory",
+    )
+    return parser.parse_args(argv)
 
-    cmd = [
-        args.pip_audit, "--requirement", args.requirements, "--no-deps", "--disable-pip",
-        "--vulnerability-service", args.service, "--format", "json", "--progress-spinner", "off",
-        "--timeout", str(int(args.timeout)),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+
+def main(argv: list[str] | None = None, lookup: Lookup | None = None) -> int:
+    """The gate; `lookup` replaces the OSV lookup (tests)."""
+    args = parse_args(argv)
+    proc = run_pip_audit(args.pip_audit, args.requirements, args.service, args.timeout)
     try:
         audit = json.loads(proc.stdout)
     except ValueError:
-        offline = any(marker in proc.stderr for marker in OFFLINE_MARKERS)
-        report = {
-            "status": "unreachable" if offline else "error",
-            "pip_audit_rc": proc.returncode,
-            "stderr": proc.stderr[-2000:],
-        }
-        with open(args.report, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=2)
+        report = failure_report(proc.returncode, proc.stderr)
+        write_report(args.report, report)
         print(json.dumps(report))
-        return 3 if offline else 2
+        return 3 if report["status"] == "unreachable" else 2
 
-    allowed = load_allowlist(args.allowlist)
-    threshold = LEVELS[args.fail_severity]
-    findings = []
-    for dep in audit.get("dependencies", []):
-        for vuln in dep.get("vulns", []):
-            ids = [vuln["id"], *vuln.get("aliases", [])]
-            severity = None
-            for vid in sorted(ids, key=lambda v: not v.startswith("GHSA")):
-                severity = osv_severity(vid, args.timeout)
-                if severity:
-                    break
-            findings.append(
-                {
-                    "package": dep["name"],
-                    "version": dep.get("version"),
-                    "id": vuln["id"],
-                    "aliases": vuln.get("aliases", []),
-                    "fix_versions": vuln.get("fix_versions", []),
-                    "severity": severity or f"unknown (as {args.unknown_severity})",
-                    "allowed": next((allowed[i] for i in ids if i in allowed), None),
-                    "blocking": not any(i in allowed for i in ids)
-                    and threshold > 0
-                    and LEVELS[severity or args.unknown_severity] >= threshold,
-                }
-            )
+    findings = evaluate(
+        audit,
+        load_allowlist(args.allowlist, datetime.date.today()),
+        args.fail_severity,
+        args.unknown_severity,
+        lookup or osv_lookup(args.osv_url, args.timeout),
+    )
     blocking = [f for f in findings if f["blocking"]]
     unaudited = {
         d["name"]: d["skip_reason"] for d in audit.get("dependencies", []) if "skip_reason" in d
@@ -182,8 +272,7 @@ def main() -> int:
         "unaudited": unaudited,
         "findings": findings,
     }
-    with open(args.report, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2, default=str)
+    write_report(args.report, report)
     summary = {k: v for k, v in report.items() if k not in ("findings", "unaudited")}
     summary |= {"blocking": blocking, "unaudited": sorted(unaudited)}
     print(json.dumps(summary, default=str))
