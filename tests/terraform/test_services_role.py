@@ -18,6 +18,7 @@ def services_vars(emulator: str, state_dir, **extra: str) -> str:
         "aws_services_account_id": "123456789012",
         "aws_services_endpoint_url": emulator,
         "aws_services_db_host": "titanic-local.example.internal",
+        "aws_services_db_secret_name": SECRET_NAME,
         "aws_services_db_kms_key_arn": "",
         "aws_services_log_retention_days": "7",
         "aws_services_verify": "false",

@@ -211,3 +211,23 @@ def test_log_group_topic_and_alarms():
         f"{NAME}-db-cpu",
         f"{NAME}-db-free-storage",
     }
+
+
+def test_platform_record_names_what_was_provisioned(host):
+    """The one interface to the later stages (docs/stages.md) matches the emulator's resources."""
+    record = json.loads(host.file(f"{STATE_DIR}/records/platform.json").content_string)
+    assert (record["schema"], record["environment"]) == ("titanic-ops/platform/v1", "local")
+    assert (record["account_id"], record["region"], record["endpoint_url"]) == (
+        ACCOUNT,
+        REGION,
+        ENDPOINT,
+    )
+    outputs = record["outputs"]
+    cluster = client("eks").describe_cluster(name=outputs["cluster_name"])["cluster"]
+    assert cluster["version"] == outputs["cluster_version"]
+    assert cluster["endpoint"] == outputs["cluster_endpoint"]
+    db = client("rds").describe_db_instances(DBInstanceIdentifier=outputs["db_instance_identifier"])
+    assert db["DBInstances"][0]["Endpoint"]["Address"] == outputs["db_endpoint"]
+    secret = client("secretsmanager").describe_secret(SecretId=outputs["api_db_secret_name"])
+    assert secret["Name"] == "titanic/local/api/database"
+    assert host.file(f"{STATE_DIR}/records/platform.json").mode == 0o600

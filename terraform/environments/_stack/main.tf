@@ -3,6 +3,8 @@
 
 locals {
   name = "titanic-${var.environment}"
+  # Secrets Manager name of the API's database login: role aws_services fills it, the deploy stage reads it.
+  api_db_secret_name = "titanic/${var.environment}/api/database"
 }
 
 module "network" {

@@ -15,6 +15,11 @@ output "vpc_id" {
   value       = module.network.vpc_id
 }
 
+output "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  value       = module.network.vpc_cidr_block
+}
+
 output "private_subnet_ids" {
   description = "Private subnet IDs."
   value       = module.network.private_subnet_ids
@@ -33,6 +38,11 @@ output "nat_gateway_ids" {
 output "cluster_name" {
   description = "EKS cluster name."
   value       = module.eks.cluster_name
+}
+
+output "cluster_version" {
+  description = "Kubernetes version of the EKS control plane."
+  value       = module.eks.cluster_version
 }
 
 output "cluster_endpoint" {
@@ -117,4 +127,9 @@ output "irsa_role_arns" {
     velero                   = module.irsa_velero.role_arn
     load_balancer_controller = module.irsa_load_balancer_controller.role_arn
   }
+}
+
+output "api_db_secret_name" {
+  description = "Secrets Manager name of the API's database credentials (filled by role aws_services)."
+  value       = local.api_db_secret_name
 }
