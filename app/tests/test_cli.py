@@ -36,7 +36,7 @@ def test_defaults_from_the_original_postgres_variables():
     assert s.threads == 1
     assert s.log_level == "INFO"
     assert s.max_body_bytes == 65536
-    assert 0 <= s.db_pool_min <= s.db_pool_max
+    assert (s.db_pool_min, s.db_pool_max) == (1, 2)  # one thread: max(2, threads + 1)
     assert s.revision == "unknown"
 
 

@@ -6,8 +6,9 @@ It is started exactly like ``titanic-api serve``: the settings come from the sam
 (``load_settings``) and the gunicorn configuration from the same ``build_config`` (worker class,
 workers, threads, keep-alive, timeouts, logger, hooks); only the application differs. DIR holds
 the bodies captured from the real API: ``list.json`` (GET /people), ``one.json`` (GET
-/people/{uuid}) and ``created.json`` (the 201 answer to POST /people). So the bare app sends the
-same status, content type and body bytes as the API, and does nothing else: no routing framework,
+/people/{uuid}), ``created.json`` (the 201 answer to POST /people) and ``replaced.json`` (the 200
+answer to PUT /people/{uuid}). So the bare app sends the same status, content type and body bytes
+as the API, and does nothing else: no routing framework,
 no database, no serialization, no metrics, no request id. Its throughput is the most this server
 configuration can deliver on this machine; the API's ratio to it is the share the app keeps.
 """
@@ -34,15 +35,20 @@ def make_app(bodies: Path) -> Callable[[dict[str, Any], StartResponse], Iterable
     listing, listing_headers = load("list.json")
     one, one_headers = load("one.json")
     created, created_headers = load("created.json")
+    replaced, replaced_headers = load("replaced.json")
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] == "POST":
+        method = environ["REQUEST_METHOD"]
+        if method in ("POST", "PUT"):
             # read the body, as the API must
             length = int(environ.get("CONTENT_LENGTH") or 0)
             if length:
                 environ["wsgi.input"].read(length)
-            start_response("201 CREATED", created_headers)
-            return [created]
+            if method == "POST":
+                start_response("201 CREATED", created_headers)
+                return [created]
+            start_response("200 OK", replaced_headers)
+            return [replaced]
         if environ["PATH_INFO"] == "/people":
             start_response("200 OK", listing_headers)
             return [listing]

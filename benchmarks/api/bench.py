@@ -1,17 +1,21 @@
 """API throughput benchmark: the Titanic API against a bare WSGI app, both under gunicorn.
 
     benchmarks/api/run [--duration 10] [--warmup 2] [--connections 32] [--wrk-threads 2]
-                       [--workers 2] [--threads 4] [--log-level WARNING] [--repeat 1]
+                       [--workers 2] [--threads 4] [--log-level INFO] [--repeat 1]
                        [--uuids 64] [--json FILE]
 
 1. starts a throw-away PostgreSQL 15 on a free port of 127.0.0.1 (as the ``postgres`` user when
    run as root), creates a database, runs ``titanic-api db upgrade`` and ``db seed``;
-2. starts ``titanic-api serve`` with fixed settings and, beside it, ``bare_app.py`` (the API's
-   own bytes, fixed) under the very same gunicorn configuration;
+2. starts ``titanic-api serve`` with fixed settings, its access log at prod's level (INFO: one
+   JSON line per request) unless told otherwise, and, beside it, ``bare_app.py`` (the API's own
+   bytes, fixed) under the very same gunicorn configuration;
 3. drives both with wrk (``requests.lua``), API and bare app back to back per endpoint:
-   GET /people/{uuid} (rotating uuids), GET /people, POST /people (rotating valid bodies), each
-   run after a warm-up; measures req/s, exact latency percentiles and CPU per request;
-4. prints the figures side by side and checks the targets (informational);
+   GET /people/{uuid} (rotating uuids), GET /people, a mix of GET /people with PUT
+   /people/{uuid} (one write in ten, so the workers' list caches are invalidated while they are
+   measured), POST /people (rotating valid bodies), each run after a warm-up; measures req/s,
+   exact latency percentiles and CPU per request;
+4. prints the figures side by side and checks the targets (informational), and that the API
+   wrote an access line for every measured request exactly when its log level says so;
 5. stops and removes everything, also on Ctrl-C, SIGTERM or SIGHUP.
 
 Exit status: 0 when every run completed with only the expected statuses (targets met or not),
@@ -57,16 +61,22 @@ APP_ENV_PREFIXES = (
     "GUNICORN_CMD_ARGS",
 )
 
-# (key, label, wrk mode, expected status)
+# (key, label, wrk mode, expected status), in the order they run: the mixed run's PUTs keep the
+# table's size; POST, which grows it (and the list), comes last.
 ENDPOINTS = (
     ("byid", "GET /people/{uuid}", "byid", 200),
     ("list", "GET /people", "list", 200),
+    ("mixed", "GET /people + PUT", "mixed", 200),
     ("post", "POST /people", "post", 201),
 )
 # endpoint key -> minimum api/bare throughput ratio
-RATIO_TARGETS = {"byid": 0.50, "list": 0.30}
+RATIO_TARGETS = {"byid": 0.50, "list": 0.30, "post": 0.15}
 P99_TARGET_KEY = "byid"
 P99_TARGET_MS = 25.0
+# The level production runs at (inventories/prod): INFO writes one JSON access line per request.
+PROD_LOG_LEVEL = "INFO"
+ACCESS_LINE = b'"logger":"titanic_api.access"'
+ERROR_LINE = b'"level":"ERROR"'
 
 
 class BenchError(Exception):
@@ -88,6 +98,15 @@ def tail(path: Path, chars: int = 3000) -> str:
         return path.read_text(errors="replace")[-chars:]
     except OSError:
         return ""
+
+
+def count_lines_with(path: Path, needle: bytes) -> int:
+    """How many lines of a (possibly large) log file contain ``needle``."""
+    count = 0
+    with path.open("rb") as f:
+        for line in f:
+            count += needle in line
+    return count
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -333,6 +352,9 @@ def check_once(target: Target, key: str, files: dict[str, Path], sample: dict) -
         status, _ = http("GET", f"{target.base}/people/{sample['uuid']}")
     elif key == "list":
         status, _ = http("GET", f"{target.base}/people")
+    elif key == "mixed":
+        person_id, body = files["mixed"].read_bytes().split(b"\n")[0].split(b"\t")
+        status, _ = http("PUT", f"{target.base}/people/{person_id.decode()}", body)
     else:
         status, _ = http(
             "POST", f"{target.base}/people", files["post"].read_bytes().split(b"\n")[0]
@@ -552,19 +574,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=2,
-        help="gunicorn workers (default 2: titanic_deploy_workers)",
+        help="gunicorn workers (default 2: titanic_manifests_workers)",
     )
     p.add_argument(
         "--threads",
         type=int,
         default=4,
-        help="threads per worker (default 4: titanic_deploy_threads; >1 means gthread)",
+        help="threads per worker (default 4: titanic_manifests_threads; >1 means gthread)",
     )
     p.add_argument(
         "--log-level",
-        default="WARNING",
+        default=PROD_LOG_LEVEL,
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="TITANIC_LOG_LEVEL (default WARNING: no per-request access line)",
+        help=f"TITANIC_LOG_LEVEL (default {PROD_LOG_LEVEL}, as in prod: one access line per "
+        "request; WARNING and ERROR turn the access log off)",
     )
     p.add_argument(
         "--repeat",
@@ -650,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
             work / "api.log",
         )
         wait_http(server, f"{base}/readyz")
-        # a real 201 body for the bare app, taken first so that the list it gets is current
+        # real 201 and PUT bodies for the bare app, taken first so that the list it gets is current
         bodies = post_bodies(200)
         status, created = http("POST", f"{base}/people", bodies[0])
         if status != 201:
@@ -661,6 +684,15 @@ def main(argv: list[str] | None = None) -> int:
             raise BenchError(f"GET /people answered {status} with {len(people)} people")
         step = max(1, len(people) // args.uuids)
         uuids = [p["uuid"] for p in people[::step]][: args.uuids]
+        # the mixed run replaces these people, each with a body of its own
+        replacements = [(u, bodies[1 + n % (len(bodies) - 1)]) for n, u in enumerate(uuids)]
+        status, replaced = http("PUT", f"{base}/people/{uuids[-1]}", replacements[-1][1])
+        if status != 200:
+            raise BenchError(f"PUT /people/{{uuid}} answered {status}")
+        status, listing = http("GET", f"{base}/people")
+        if status != 200:
+            raise BenchError(f"GET /people answered {status}")
+        people = json.loads(listing)
         sample = people[0]
         status, one = http("GET", f"{base}/people/{sample['uuid']}")
         if status != 200:
@@ -668,16 +700,21 @@ def main(argv: list[str] | None = None) -> int:
         files = {
             "byid": work / "uuids.txt",
             "list": work / "none.txt",
+            "mixed": work / "replacements.txt",
             "post": work / "bodies.txt",
         }
         files["byid"].write_text("\n".join(uuids) + "\n")
         files["list"].write_text("-\n")
+        files["mixed"].write_bytes(
+            b"".join(u.encode() + b"\t" + b + b"\n" for u, b in replacements)
+        )
         files["post"].write_bytes(b"\n".join(bodies) + b"\n")
         bare_dir = work / "bare"
         bare_dir.mkdir()
         (bare_dir / "list.json").write_bytes(listing)
         (bare_dir / "one.json").write_bytes(one)
         (bare_dir / "created.json").write_bytes(created)
+        (bare_dir / "replaced.json").write_bytes(replaced)
 
         # -- the bare app, same gunicorn settings, idle beside the API -----------------------------
         bare_port = free_port()
@@ -716,8 +753,18 @@ def main(argv: list[str] | None = None) -> int:
             runs["api"][key], runs["bare"][key], pair_ratios[key] = a, b, ratios
         bare.stop()
         server.stop()
-        if '"level": "ERROR"' in tail(server.logfile, 20000):
-            log(f"the API logged errors:\n{tail(server.logfile)}")
+        errors = count_lines_with(server.logfile, ERROR_LINE)
+        if errors:
+            log(f"the API logged {errors} error(s):\n{tail(server.logfile)}")
+        # the access log was on for every measured request exactly when the level says so
+        access_lines = count_lines_with(server.logfile, ACCESS_LINE)
+        measured = sum(r.requests for runs_of in all_runs["api"].values() for r in runs_of)
+        access_log_on = args.log_level in ("DEBUG", "INFO")
+        if access_log_on and access_lines < measured or not access_log_on and access_lines:
+            raise BenchError(
+                f"{access_lines} access lines for {measured} measured requests at "
+                f"{args.log_level}: the access log is not what the level says"
+            )
 
         import gunicorn
 
@@ -728,6 +775,7 @@ def main(argv: list[str] | None = None) -> int:
                 "threads": args.threads,
                 "worker_class": "gthread" if args.threads > 1 else "sync",
                 "log_level": args.log_level,
+                "access_lines": access_lines,
                 "connections": args.connections,
                 "wrk_threads": args.wrk_threads,
                 "duration_s": args.duration,

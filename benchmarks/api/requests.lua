@@ -5,9 +5,12 @@
 --   MODE list   GET /people
 --   MODE byid   GET /people/<uuid>, rotating over the uuids in FILE (one per line)
 --   MODE post   POST /people, rotating over the JSON bodies in FILE (one per line)
+--   MODE mixed  nine GET /people, then one PUT /people/<uuid>, rotating over the "uuid<TAB>body"
+--               lines in FILE: every PUT bumps the database's revision, so the workers' list
+--               caches are invalidated while the list is read (PUT keeps the table's size)
 --
 -- Requests are formatted once per thread in init(); request() only hands them out, so the
--- three modes cost wrk the same. done() prints one machine-readable line with exact
+-- modes cost wrk the same. done() prints one machine-readable line with exact
 -- percentiles (microseconds), which bench.py parses.
 
 local reqs = {}
@@ -41,6 +44,17 @@ function init(args)
   elseif mode == "byid" then
     for _, id in ipairs(lines(args[2])) do
       reqs[#reqs + 1] = wrk.format("GET", "/people/" .. id, { ["Accept"] = "application/json" })
+    end
+  elseif mode == "mixed" then
+    local get = wrk.format("GET", "/people", { ["Accept"] = "application/json" })
+    local headers = { ["Content-Type"] = "application/json", ["Accept"] = "application/json" }
+    for _, line in ipairs(lines(args[2])) do
+      local id, body = line:match("^([^\t]+)\t(.+)$")
+      assert(id, "expected uuid<TAB>body lines in " .. args[2])
+      for _ = 1, 9 do
+        reqs[#reqs + 1] = get
+      end
+      reqs[#reqs + 1] = wrk.format("PUT", "/people/" .. id, headers, body)
     end
   elseif mode == "post" then
     local headers = { ["Content-Type"] = "application/json", ["Accept"] = "application/json" }

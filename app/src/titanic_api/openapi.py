@@ -8,6 +8,16 @@ from .models import AGE_MAX, INT32_MAX, NAME_MAX
 from .problems import PROBLEM_JSON, PROBLEM_TYPES, TYPE_BASE
 
 _REF = "#/components/"
+# The name rule of the contract as a JSON Schema pattern, so that the document is an exact input
+# grammar: 1 to NAME_MAX characters from the first to the last one that is not whitespace (what
+# the app keeps after str.strip), and no NUL anywhere (PostgreSQL text cannot hold it).
+# Whitespace is spelled out as Python's str.isspace set: ECMA's \s (which generators and validators
+# of other languages use) differs from Python's, so \s would mean two things.
+NAME_WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NAME_PATTERN = (
+    rf"^[{NAME_WHITESPACE}]*[^{NAME_WHITESPACE}\x00]"
+    rf"(?:[^\x00]{{0,{NAME_MAX - 2}}}[^{NAME_WHITESPACE}\x00])?[{NAME_WHITESPACE}]*$"
+)
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -42,7 +52,11 @@ def build(version: str) -> dict[str, Any]:
         "name": {
             "type": "string",
             "minLength": 1,
-            "description": f"1 to {NAME_MAX} characters after trimming surrounding whitespace.",
+            "pattern": NAME_PATTERN,
+            "description": (
+                f"1 to {NAME_MAX} characters after trimming surrounding whitespace, "
+                "no NUL character."
+            ),
         },
         "sex": {"type": "string", "enum": ["male", "female"]},
         "age": {"type": "number", "minimum": 0, "maximum": AGE_MAX},
