@@ -15,10 +15,10 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help setup venv bootstrap up down lint test test-app test-image test-aws test-deploy test-system image bench lock
+.PHONY: help setup venv bootstrap up down lint test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-system image bench lock
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 setup: venv bootstrap ## install the venv and the Debian packages (idempotent, quick when done)
 
@@ -58,13 +58,29 @@ lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	$(call say,shellcheck)
 	shellcheck .ci/run benchmarks/api/run
 
-test: setup lint test-app test-image test-aws test-deploy test-system ## set up, then lint and run every test
+test: setup lint test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-system ## set up, then lint and run every test
+
+# ansible-test runs from the collection's root, with the venv's Python (--local: no docker).
+COLLECTION_DIR := collections/ansible_collections/titanic/ops
+VENV_PYTHON_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+test-collection: venv ## ansible-test sanity and units of the project collection titanic.ops
+	$(call say,Collection titanic.ops: dependencies and pip bootstrap for ansible-test (collections/prepare_ansible_test.py))
+	python collections/prepare_ansible_test.py
+	$(call say,Collection titanic.ops: ansible-test sanity)
+	cd $(COLLECTION_DIR) && ansible-test sanity --local --python $(VENV_PYTHON_VERSION)
+	$(call say,Collection titanic.ops: ansible-test units)
+	cd $(COLLECTION_DIR) && ansible-test units --local --python $(VENV_PYTHON_VERSION) --num-workers 2
 
 test-app: venv ## the API's tests against a real PostgreSQL
 	$(call say,API tests (app/tests))
 	pytest app/tests
 
-test-image: venv ## Molecule: build the API image from nothing, check it, run it against PostgreSQL
+test-bootstrap: venv ## Molecule: bootstrap a fresh Debian container, check every tool the stages use
+	$(call say,Molecule scenario host_bootstrap (a container from the debootstrap base))
+	molecule test -s host_bootstrap
+
+test-image: venv ## Molecule: build the API image on the debootstrap base, check it, publish it, run it
 	$(call say,Molecule scenario titanic_image (podman))
 	molecule test -s titanic_image
 
@@ -79,6 +95,10 @@ test-aws: venv ## Molecule: provision the local emulated AWS through the roles, 
 test-deploy: venv ## Molecule: the deploy stage's local target (PostgreSQL and API pods), a new tag's rollout
 	$(call say,Molecule scenario deploy_local (podman kube play))
 	molecule test -s deploy_local
+
+test-eks: venv ## Molecule: the EKS pre-flight of dev against the AWS emulator (no cluster) and its refusals
+	$(call say,Molecule scenario eks_preflight (titanic_eks up to its first call to the cluster))
+	molecule test -s eks_preflight
 
 test-system: venv ## repository suites: requirements, inventories, site.yml end to end on the local inventory
 	$(call say,Repository and whole-system tests (tests/))
