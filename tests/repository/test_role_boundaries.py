@@ -15,6 +15,7 @@ OUTPUTS = {
     "aws_infra": {"aws_infra_outputs"},
     "titanic_image": {"titanic_image_outcome"},
     "titanic_manifests": {"titanic_manifests_outcome"},
+    "titanic_podman": {"titanic_podman_outcome"},
     "stage_records": {"titanic_platform", "titanic_published_image"},
 }
 ROLES = sorted(p.parent.name for p in REPO.glob("roles/*/tasks"))
