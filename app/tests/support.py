@@ -54,6 +54,16 @@ def execute_sql(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
+def resolve_ref(doc: dict, node: dict) -> dict:
+    """Follow the local ``$ref`` pointers of an OpenAPI document to their target."""
+    while "$ref" in node:
+        target = doc
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from support import resolve_ref
+
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 PROBLEM_JSON = "application/problem+json"
 JSON_TYPES = {"string", "boolean", "integer", "number", "object", "array"}
@@ -61,12 +63,7 @@ class Served:
         self.doc = doc
 
     def resolve(self, node: dict) -> dict:
-        while "$ref" in node:
-            target = self.doc
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
+        return resolve_ref(self.doc, node)
 
     def operations(self) -> dict[tuple[str, str], dict]:
         return {

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     use_after_free,
 )
 
-from support import VENV_BIN, ServerProcess, clean_env
+from support import VENV_BIN, ServerProcess, clean_env, resolve_ref
 
 DOC_URI = "urn:titanic-api:openapi"
 PERSON = {
@@ -53,12 +53,7 @@ class Contract:
         self.registry = Registry().with_resource(DOC_URI, Resource(doc, specification=DRAFT202012))
 
     def resolve(self, node: dict) -> dict:
-        while "$ref" in node:
-            target = self.doc
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
+        return resolve_ref(self.doc, node)
 
     def check(self, path: str, method: str, response) -> None:
         operation = self.doc["paths"][path][method.lower()]
