@@ -32,11 +32,11 @@ EXAMPLES = r"""
     kind: Pod
     namespace: titanic
     label_selectors: [app.kubernetes.io/name=titanic-api]
-  register: titanic_deploy_failed_pods
+  register: failed_pods
 
 - name: Fail with the reasons
   ansible.builtin.fail:
-    msg: "pods: {{ titanic_deploy_failed_pods.resources | titanic.ops.pod_failure_reasons | join('; ') }}"
+    msg: "pods: {{ failed_pods.resources | titanic.ops.pod_failure_reasons | join('; ') }}"
     # pods: titanic-api-5d9c/api: CrashLoopBackOff back-off 10s restarting failed container last exit 3 Error
 """
 

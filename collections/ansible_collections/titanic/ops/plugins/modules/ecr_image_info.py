@@ -51,12 +51,12 @@ EXAMPLES = r"""
     tag: 3f2c1a9
     registry_id: "430987654321"
     region: eu-west-1
-  register: titanic_deploy_ecr_image
+  register: ecr_image
 
 - name: Refuse to deploy a tag that was never pushed
   ansible.builtin.assert:
-    that: titanic_deploy_ecr_image.exists
-    fail_msg: "tag 3f2c1a9 is not in ECR ({{ titanic_deploy_ecr_image.reason }})"
+    that: ecr_image.exists
+    fail_msg: "tag 3f2c1a9 is not in ECR ({{ ecr_image.reason }})"
 """
 
 RETURN = r"""

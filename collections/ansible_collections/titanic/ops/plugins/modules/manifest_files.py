@@ -61,7 +61,7 @@ EXAMPLES = r"""
         metadata:
           name: titanic
     prune: true
-  register: titanic_deploy_render
+  register: render
 
 - name: Also write a file outside the directory (never pruned)
   titanic.ops.manifest_files:
