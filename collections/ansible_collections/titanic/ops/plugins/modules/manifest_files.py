@@ -38,13 +38,15 @@ options:
     description: Absolute path to content of further files, written like O(files) but never pruned.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
+  platform:
+    platforms: posix
 notes:
   - The diff shows the contents; set C(no_log) on the task when a file holds a secret.
 author: titanic-ops maintainers (@titanic-ops)
