@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 # The in-process tests use prometheus_client's normal registry: make sure no multiprocess
 # directory leaks in from the caller's environment before anything imports prometheus_client.
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from titanic_api import create_app, migrations, seed
 from titanic_api.settings import Settings
 
-from support import PostgresCluster, execute_sql
+from support import PostgresCluster, execute_sql, write_ca
 
 settings.register_profile(
     "titanic",
@@ -38,6 +39,20 @@ def pg() -> Iterator[PostgresCluster]:
         cluster.init()
         cluster.start()
         yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def tls_pg(tmp_path_factory) -> Iterator[tuple[PostgresCluster, Path, Path]]:
+    """A PostgreSQL 15 that accepts TCP logins only over TLS and with a password, as RDS does:
+    (server, the CA file that verifies it, the file of a CA that did not sign it)."""
+    cluster = PostgresCluster()
+    try:
+        cluster.init()
+        ca_file = cluster.start_with_tls()
+        other_ca, _, _ = write_ca(tmp_path_factory.mktemp("other-ca"), "other-ca")
+        yield cluster, ca_file, other_ca
     finally:
         cluster.destroy()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
+import ipaddress
 import os
 import pwd
 import shutil
@@ -16,6 +18,10 @@ from pathlib import Path
 
 import psycopg2
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 PG_BIN = Path(os.environ.get("TITANIC_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
@@ -74,6 +80,53 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(APP_ENV_PREFIXES)}
     env.update(extra)
     return env
+
+
+# -- TLS: a CA and a server certificate of the test's own -----------------------------------------
+def _certificate(
+    subject: str, key, issuer_key, issuer_name, *, ca: bool, sans=()
+) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name or name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def write_ca(directory: Path, name: str) -> tuple[Path, object, x509.Certificate]:
+    """A self-signed CA: its PEM file ``<directory>/<name>.crt``, its key and certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _certificate(name, key, key, None, ca=True)
+    path = directory / f"{name}.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path, key, cert
+
+
+def write_server_certificate(directory: Path, ca_key, ca_cert: x509.Certificate) -> None:
+    """``server.crt`` and ``server.key`` (0600) for 127.0.0.1 and localhost, signed by the CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    sans = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+    cert = _certificate("127.0.0.1", key, ca_key, ca_cert.subject, ca=False, sans=sans)
+    (directory / "server.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path = directory / "server.key"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
 
 
 class PostgresCluster:
@@ -142,6 +195,29 @@ class PostgresCluster:
             "pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60",
             "-o", options, "start",
         )  # fmt: skip
+
+    def start_with_tls(self) -> Path:
+        """Start a fresh cluster as RDS and the local database pod run: TCP only over TLS and
+        only with a password (scram-sha-256; the superuser's is PG_PASSWORD). Returns the file
+        of the CA that signed the server's certificate."""
+        tls = self.root / "tls"
+        tls.mkdir()
+        ca_file, ca_key, ca_cert = write_ca(tls, "ca")
+        write_server_certificate(tls, ca_key, ca_cert)
+        if self.as_root:
+            owner = pwd.getpwnam(PG_USER)
+            for path in (tls, *tls.iterdir()):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"ssl = on\nssl_cert_file = '{tls}/server.crt'\n")
+            conf.write(f"ssl_key_file = '{tls}/server.key'\n")
+        self.start()
+        self.execute_admin(f"ALTER ROLE {PG_USER} PASSWORD '{PG_PASSWORD}'")
+        (self.data / "pg_hba.conf").write_text(
+            "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
+        )
+        self.execute_admin("SELECT pg_reload_conf()")
+        return ca_file
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")

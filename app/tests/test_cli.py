@@ -8,8 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from psycopg2.extensions import parse_dsn
 
 from titanic_api import __version__
+from titanic_api.server import build_config
 from titanic_api.settings import ConfigError, default_workers, load_settings
 
 from support import CLI, clean_env, free_port
@@ -38,6 +40,11 @@ def test_defaults_from_the_original_postgres_variables():
     assert s.max_body_bytes == 65536
     assert (s.db_pool_min, s.db_pool_max) == (1, 2)  # one thread: max(2, threads + 1)
     assert s.revision == "unknown"
+    assert "sslmode" not in s.database_dsn  # libpq's default, prefer
+    assert s.database_previous_dsn is None
+    assert s.write_tokens == ()
+    assert (s.keepalive_seconds, s.reuse_port) == (75, False)
+    assert (s.migration_lock_timeout_ms, s.migration_statement_timeout_ms) == (5000, 300000)
 
 
 def test_every_variable_is_read():
@@ -56,6 +63,12 @@ def test_every_variable_is_read():
             "TITANIC_DB_POOL_MAX": "6",
             "TITANIC_DB_CONNECT_TIMEOUT": "7",
             "TITANIC_REVISION": "deadbeef",
+            "TITANIC_KEEPALIVE_SECONDS": "90",
+            "TITANIC_REUSE_PORT": "True",
+            "TITANIC_MIGRATION_LOCK_TIMEOUT_MS": "2000",
+            "TITANIC_MIGRATION_STATEMENT_TIMEOUT_MS": "60000",
+            "POSTGRES_SSLMODE": "require",
+            "POSTGRES_PASSWORD_PREVIOUS": "old pw",
         }
     )
     assert "host=db.internal" in s.database_dsn and "port=6543" in s.database_dsn
@@ -64,6 +77,12 @@ def test_every_variable_is_read():
     assert s.max_body_bytes == 2048
     assert (s.db_pool_min, s.db_pool_max, s.db_connect_timeout) == (2, 6, 7)
     assert s.revision == "deadbeef"
+    assert (s.keepalive_seconds, s.reuse_port) == (90, True)
+    assert (s.migration_lock_timeout_ms, s.migration_statement_timeout_ms) == (2000, 60000)
+    assert parse_dsn(s.database_dsn)["sslmode"] == "require"
+    assert s.database_previous_dsn is not None
+    previous = parse_dsn(s.database_previous_dsn)
+    assert previous == {**parse_dsn(s.database_dsn), "password": "old pw"}
 
 
 def test_database_url_wins_over_postgres_variables():
@@ -102,6 +121,25 @@ def test_password_with_special_characters_is_quoted():
             "TITANIC_DB_POOL_MIN",
         ),
         ({**BASE, "TITANIC_DB_CONNECT_TIMEOUT": "0"}, "TITANIC_DB_CONNECT_TIMEOUT"),
+        ({**BASE, "TITANIC_KEEPALIVE_SECONDS": "0"}, "TITANIC_KEEPALIVE_SECONDS"),
+        ({**BASE, "TITANIC_KEEPALIVE_SECONDS": "75s"}, "TITANIC_KEEPALIVE_SECONDS"),
+        ({**BASE, "TITANIC_REUSE_PORT": "maybe"}, "TITANIC_REUSE_PORT"),
+        ({**BASE, "TITANIC_MIGRATION_LOCK_TIMEOUT_MS": "0"}, "TITANIC_MIGRATION_LOCK_TIMEOUT_MS"),
+        (
+            {**BASE, "TITANIC_MIGRATION_STATEMENT_TIMEOUT_MS": "5m"},
+            "TITANIC_MIGRATION_STATEMENT_TIMEOUT_MS",
+        ),
+        ({**BASE, "POSTGRES_SSLMODE": "verify"}, "POSTGRES_SSLMODE"),
+        ({**BASE, "POSTGRES_SSLMODE": "verify-full"}, "POSTGRES_SSLROOTCERT"),
+        ({**BASE, "POSTGRES_SSLMODE": "verify-ca"}, "POSTGRES_SSLROOTCERT"),
+        (
+            {**BASE, "POSTGRES_SSLMODE": "verify-full", "POSTGRES_SSLROOTCERT": "/nonexistent"},
+            "POSTGRES_SSLROOTCERT",
+        ),
+        (
+            {**BASE, "POSTGRES_SSLMODE": "verify-full", "POSTGRES_SSLROOTCERT": "/etc/hostname"},
+            "POSTGRES_SSLROOTCERT",
+        ),
     ],
 )
 def test_invalid_settings_name_the_variable(env, setting):
@@ -109,6 +147,50 @@ def test_invalid_settings_name_the_variable(env, setting):
         load_settings(env)
     assert info.value.setting == setting
     assert str(info.value).startswith(setting)
+
+
+def test_tls_settings_reach_the_connection_string(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    tls = {"POSTGRES_SSLMODE": "VERIFY-FULL", "POSTGRES_SSLROOTCERT": str(bundle)}
+    expected = {"sslmode": "verify-full", "sslrootcert": str(bundle)}
+    from_parts = parse_dsn(load_settings({**BASE, **tls}).database_dsn)
+    assert from_parts.items() >= expected.items()
+    url = "postgresql://u:p@db.example:5432/d?sslmode=disable"
+    from_url = parse_dsn(load_settings({"DATABASE_URL": url, **tls}).database_dsn)
+    assert from_url == {
+        "user": "u",
+        "password": "p",
+        "host": "db.example",
+        "port": "5432",
+        "dbname": "d",
+        **expected,
+    }
+    # unset, the URL keeps its own
+    assert load_settings({"DATABASE_URL": url}).database_dsn == url
+
+
+def test_unreadable_ca_bundle_is_named_with_the_reason(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings({**BASE, "POSTGRES_SSLMODE": "verify-ca", "POSTGRES_SSLROOTCERT": "/none"})
+    assert (
+        str(info.value) == "POSTGRES_SSLROOTCERT '/none' cannot be read: No such file or directory"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings({**BASE, "POSTGRES_SSLMODE": "verify-full"})
+    assert str(info.value) == (
+        "POSTGRES_SSLROOTCERT (the CA bundle of the database server) is required when "
+        "POSTGRES_SSLMODE is verify-full"
+    )
+
+
+def test_keepalive_and_reuse_port_reach_gunicorn():
+    config = build_config(
+        load_settings({**BASE, "TITANIC_KEEPALIVE_SECONDS": "120", "TITANIC_REUSE_PORT": "yes"})
+    )
+    assert (config["keepalive"], config["reuse_port"]) == (120, True)
+    config = build_config(load_settings(BASE))
+    assert (config["keepalive"], config["reuse_port"]) == (75, False)
 
 
 def test_database_url_errors_do_not_echo_secrets():

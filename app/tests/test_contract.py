@@ -267,10 +267,6 @@ def test_every_error_is_a_problem_with_the_fields_the_contract_names(contract, s
                 assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path, status)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/api.md 'Write authentication': no write tokens, no 401 and no security scheme yet",
-)
 def test_writes_declare_bearer_authentication(contract, served):
     rule = contract["Write authentication (where configured)"]
     assert "401" in statuses(rule) and "Bearer" in rule

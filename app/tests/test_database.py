@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 
 import psycopg2
 import pytest
@@ -236,3 +237,94 @@ def test_revision_counts_only_statements_that_change_people(new_database):
     first = "(SELECT min(seq) FROM people)"
     query(dsn, f"UPDATE people SET fare = fare + 1 WHERE seq = {first} RETURNING 1")  # noqa: S608
     assert revision() == start + 2
+
+
+# -- the migration connection's timeouts ---------------------------------------------------------
+def migrated_to_0001(new_database, monkeypatch) -> str:
+    _, dsn = new_database(migrated=False)
+    conn = psycopg2.connect(dsn)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(migrations, "available", lambda: migrations._available()[:1])
+            m.setattr(migrations, "fill_documents", lambda cur: 0)
+            migrations.upgrade(conn)
+    finally:
+        conn.close()
+    return dsn
+
+
+def upgrade_cli(dsn: str, **env: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    done = subprocess.run(
+        [CLI, "db", "upgrade"],
+        env=clean_env(DATABASE_URL=dsn, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done, time.monotonic() - started
+
+
+def test_a_migration_blocked_by_a_held_lock_fails_fast_and_changes_nothing(
+    new_database, monkeypatch
+):
+    dsn = migrated_to_0001(new_database, monkeypatch)
+    reader = psycopg2.connect(dsn)  # a long transaction that has read the table
+    try:
+        reader.cursor().execute("SELECT count(*) FROM people")
+        done, elapsed = upgrade_cli(dsn, TITANIC_MIGRATION_LOCK_TIMEOUT_MS="300")
+    finally:
+        reader.rollback()
+        reader.close()
+    assert done.returncode == 1, done.stdout
+    assert done.stderr == (
+        "titanic-api: db upgrade: a table lock was not granted within "
+        "TITANIC_MIGRATION_LOCK_TIMEOUT_MS (300 ms): another session holds it (a long "
+        "transaction?); nothing was changed, run it again once that session is done\n"
+    )
+    assert elapsed < 10
+    assert query(dsn, "SELECT version FROM schema_migrations") == [("0001",)]
+    no_doc = (
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'people'::regclass AND attname = 'doc'"
+    )
+    assert query(dsn, no_doc) == [(0,)]
+    done, _ = upgrade_cli(dsn, TITANIC_MIGRATION_LOCK_TIMEOUT_MS="300")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "applied 1 migration(s): 0002_person_document"
+
+
+def test_waiting_for_another_upgrade_is_bounded_by_the_statement_timeout_only(new_database):
+    """Replicas wait for the one applying the migrations (the advisory lock), longer than the
+    lock timeout, but not for ever."""
+    _, dsn = new_database(migrated=False)
+    other = psycopg2.connect(dsn)
+    other.autocommit = True
+    try:
+        other.cursor().execute("SELECT pg_advisory_lock(%s)", (migrations.MIGRATION_LOCK_KEY,))
+        done, elapsed = upgrade_cli(
+            dsn,
+            TITANIC_MIGRATION_LOCK_TIMEOUT_MS="100",
+            TITANIC_MIGRATION_STATEMENT_TIMEOUT_MS="1500",
+        )
+        assert done.returncode == 1, done.stdout
+        assert done.stderr == (
+            "titanic-api: db upgrade: a statement ran longer than "
+            "TITANIC_MIGRATION_STATEMENT_TIMEOUT_MS (1500 ms) and was cancelled; "
+            "nothing was changed\n"
+        )
+        assert 1.4 < elapsed < 15
+        assert query(dsn, "SELECT to_regclass('schema_migrations')") == [(None,)]
+        waiting = subprocess.Popen(
+            [CLI, "db", "upgrade"],
+            env=clean_env(DATABASE_URL=dsn, TITANIC_MIGRATION_LOCK_TIMEOUT_MS="100"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1)  # ten times the lock timeout: still waiting, not failed
+        assert waiting.poll() is None
+    finally:
+        other.close()  # releases the advisory lock
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert out.startswith("applied 2 migration(s)")

@@ -129,6 +129,7 @@ def test_every_problem_type_is_documented(contract):
             "not-found",
             "payload-too-large",
             "service-unavailable",
+            "unauthorized",
             "unsupported-media-type",
             "validation-error",
         )
@@ -190,13 +191,38 @@ def test_503_problems_conform(contract):
     contract.check("/readyz", "GET", c.get("/readyz"))
 
 
+def test_401_problems_conform(contract, module_db):
+    from titanic_api import create_app
+
+    from conftest import make_settings
+
+    app = create_app(make_settings(module_db[1], write_tokens=(WRITE_TOKEN,)))
+    try:
+        c = app.test_client()
+        wrong = {"Authorization": "Bearer not-the-write-token-at-all"}
+        contract.check("/people", "POST", c.post("/people", json=PERSON))
+        contract.check("/people", "POST", c.post("/people", json=PERSON, headers=wrong))
+        contract.check("/people/{uuid}", "PUT", c.put(f"/people/{uuid.uuid4()}", json=PERSON))
+        response = c.delete(f"/people/{uuid.uuid4()}", headers=wrong)
+        assert response.status_code == 401
+        contract.check("/people/{uuid}", "DELETE", response)
+    finally:
+        app.extensions["titanic_db"].close()
+
+
 # -- schemathesis against the running service --------------------------------------------------
+# The service runs with a write token and schemathesis sends it: the writes it generates are
+# served, and its ignored_auth check (in the randomised run) finds out whether a write without
+# the token, or with another one, is refused.
+WRITE_TOKEN = "schemathesis-write-token-0123456789"
+AUTHORIZATION = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+
+
 def start_live_server(new_database, tmp) -> ServerProcess:
-    """`titanic-api serve` on a freshly seeded database of its own."""
+    """`titanic-api serve` on a freshly seeded database of its own, writes need WRITE_TOKEN."""
     _, dsn = new_database(seeded=True)
-    return ServerProcess(
-        clean_env(DATABASE_URL=dsn, TITANIC_LOG_LEVEL="WARNING"), tmp, workers=2
-    ).start()
+    env = clean_env(DATABASE_URL=dsn, TITANIC_LOG_LEVEL="WARNING", TITANIC_WRITE_TOKENS=WRITE_TOKEN)
+    return ServerProcess(env, tmp, workers=2).start()
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +234,9 @@ def live_server(new_database, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def api_schema(live_server):
-    return schemathesis.openapi.from_url(live_server.url("/openapi.json"))
+    loaded = schemathesis.openapi.from_url(live_server.url("/openapi.json"))
+    loaded.config.update(headers=AUTHORIZATION)  # as `schemathesis run --header` does
+    return loaded
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -294,6 +322,7 @@ def test_schemathesis_randomised_run(new_database, tmp_path, capsys):
             [
                 str(VENV_BIN / "schemathesis"), "run", server.url("/openapi.json"),
                 f"--seed={seed}", f"--max-examples={RANDOMISED_EXAMPLES}",
+                f"--header=Authorization: Bearer {WRITE_TOKEN}",
                 "--phases=examples,coverage,fuzzing,stateful", "--checks=all",
                 "--generation-database=none",  # no replay of earlier runs' finds: the seed decides
                 "--no-color", "--report=json", f"--report-json-path={report}",

@@ -247,3 +247,69 @@ def test_database_restart_fails_no_request(outage_cluster, tmp_path):
         assert len(people) == 16  # 8 acknowledged writes per burst, none lost
     finally:
         assert server.stop() == 0
+
+
+# -- load balancer and rollout settings ----------------------------------------------------------
+def test_idle_keep_alive_connections_are_closed_after_the_configured_time(seeded_dsn, tmp_path):
+    """TITANIC_KEEPALIVE_SECONDS reaches gunicorn (on EKS it must outlive the ALB's 60 s idle
+    timeout; 2 s here, to measure it)."""
+    env = clean_env(DATABASE_URL=seeded_dsn, TITANIC_THREADS="2", TITANIC_KEEPALIVE_SECONDS="2")
+    server = ServerProcess(env, tmp_path, workers=1).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
+            for _ in range(2):  # the connection is kept for the next request
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b'{"status":"ok"}'):
+                    chunk = sock.recv(65536)
+                    assert chunk, answer
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200")
+                assert b"connection: close" not in answer.lower()
+            idle_since = time.monotonic()
+            assert sock.recv(65536) == b""  # closed by the server
+            idle = time.monotonic() - idle_since
+        assert 1.5 < idle < 8, idle
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_second_server_can_share_the_port_with_reuse_port(seeded_dsn, tmp_path):
+    """TITANIC_REUSE_PORT: during a local rollout the new pod binds the loopback port the old
+    one still serves; once the old one stops, the new one answers alone."""
+    env = clean_env(DATABASE_URL=seeded_dsn, TITANIC_REUSE_PORT="true")
+    old = ServerProcess(env, tmp_path, workers=1).start()
+    new = ServerProcess(
+        env,
+        tmp_path,
+        workers=1,
+        command=[CLI, "serve", "--host", "127.0.0.1", "--port", str(old.port)],
+    )
+    new.port, new.base_url = old.port, old.base_url
+    new.log_path = tmp_path / "server-new.log"
+
+    def served(server: ServerProcess) -> int:
+        return sum(
+            1
+            for line in json_lines(server.logs())
+            if line.get("logger") == "titanic_api.access" and line.get("route") == "/people"
+        )
+
+    def both_serve() -> bool:
+        r = requests.get(old.url("/people"), headers={"Connection": "close"}, timeout=10)
+        assert r.status_code == 200
+        return served(old) > 0 and served(new) > 0
+
+    try:
+        new.start()
+        # the kernel spreads new connections over both listening sockets
+        assert wait_until(both_serve, timeout=20, interval=0), "the second server never served"
+        assert old.stop() == 0
+        before = served(new)
+        for _ in range(10):
+            r = requests.get(new.url("/people"), headers={"Connection": "close"}, timeout=10)
+            assert r.status_code == 200
+        assert served(new) == before + 10
+    finally:
+        old.stop()
+        assert new.stop() == 0

@@ -9,6 +9,7 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import BaseConverter
 
+from .auth import WriteTokens
 from .db import Database, Prepared
 from .models import (
     SELECT_COLUMNS,
@@ -126,6 +127,13 @@ def person_body(db: Database, person_id: str) -> bytes | None:
         return found[0].encode()
     row = db.fetchone(_SELECT_ONE, (person_id,))
     return None if row is None else orjson.dumps(row_to_person(row))
+
+
+@bp.before_request
+def _authorize_writes() -> None:
+    # Runs for matched /people routes only: an unknown path or method stays a 404 or 405.
+    tokens: WriteTokens = current_app.extensions["titanic_write_tokens"]
+    tokens.check(request.method, request.headers.get("Authorization"))
 
 
 @bp.get("/people")

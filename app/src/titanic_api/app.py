@@ -9,7 +9,7 @@ import orjson
 from flask import Flask, Response, g, request
 from flask.json.provider import JSONProvider
 
-from . import __version__, api, fastpath, metrics, ops, problems, telemetry
+from . import __version__, api, auth, fastpath, metrics, ops, problems, telemetry
 from . import logging as app_logging
 from . import openapi as openapi_doc
 from .db import Database
@@ -43,8 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         maxconn=settings.db_pool_max,
         connect_timeout=settings.db_connect_timeout,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        previous_dsn=settings.database_previous_dsn,
     )
     app.extensions["titanic_db"] = db
+    app.extensions["titanic_write_tokens"] = auth.WriteTokens(settings.write_tokens)
     app.extensions["titanic_list_cache"] = api.ListCache()
     app.extensions["titanic_openapi"] = orjson.dumps(openapi_doc.build(__version__))
     app.extensions["titanic_index"] = orjson.dumps(

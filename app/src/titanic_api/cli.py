@@ -3,6 +3,7 @@
     titanic-api db upgrade      apply pending schema migrations (safe to run concurrently)
     titanic-api db seed         load the packaged passengers (idempotent)
     titanic-api db check        exit 0 if the database answers and its schema is current
+    titanic-api db bootstrap    create or update the API's database login (master credentials)
     titanic-api serve [--host H] [--port P]
     titanic-api --version
 
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .settings import ConfigError, load_settings
+from .settings import ConfigError, Settings, load_settings
 
 PROG = "titanic-api"
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply pending schema migrations")
     db_commands.add_parser("seed", help="load the packaged passengers (idempotent)")
     db_commands.add_parser("check", help="exit 0 if the database is reachable and current")
+    db_commands.add_parser("bootstrap", help="create or update the API's login (master user)")
 
     serve = commands.add_parser("serve", help="serve HTTP with gunicorn")
     serve.add_argument("--host", type=_host, help="address to bind (default: $TITANIC_HOST)")
@@ -63,17 +65,24 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _db_command(action: str, dsn: str, connect_timeout: int) -> int:
+def _db_command(action: str, settings: Settings) -> int:
     import psycopg2
 
     from . import migrations, seed
     from .db import DatabaseUnavailable, connect_direct
 
     try:
-        conn = connect_direct(dsn, connect_timeout)
+        conn = connect_direct(
+            settings.database_dsn, settings.db_connect_timeout, settings.database_previous_dsn
+        )
     except DatabaseUnavailable as exc:
         return _fail(f"database unavailable: {exc}")
     try:
+        migrations.limit_session(
+            conn,
+            lock_timeout_ms=settings.migration_lock_timeout_ms,
+            statement_timeout_ms=settings.migration_statement_timeout_ms,
+        )
         if action == "upgrade":
             applied = migrations.upgrade(conn)
             if applied:
@@ -95,6 +104,18 @@ def _db_command(action: str, dsn: str, connect_timeout: int) -> int:
             return _fail(f"schema is not current: pending migration(s) {names}")
         print(f"ok: database reachable, schema current (version {migrations.latest_version()})")
         return 0
+    except psycopg2.errors.LockNotAvailable:
+        return _fail(
+            f"db {action}: a table lock was not granted within TITANIC_MIGRATION_LOCK_TIMEOUT_MS "
+            f"({settings.migration_lock_timeout_ms} ms): another session holds it (a long "
+            "transaction?); nothing was changed, run it again once that session is done"
+        )
+    except psycopg2.errors.QueryCanceled:
+        return _fail(
+            f"db {action}: a statement ran longer than TITANIC_MIGRATION_STATEMENT_TIMEOUT_MS "
+            f"({settings.migration_statement_timeout_ms} ms) and was cancelled; nothing was "
+            "changed"
+        )
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         return _fail(f"database unavailable: {str(exc).strip().splitlines()[0]}")
     except psycopg2.Error as exc:
@@ -105,13 +126,18 @@ def _db_command(action: str, dsn: str, connect_timeout: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "db" and args.db_command == "bootstrap":
+        # Its own inputs (the master's credentials), not the API's settings.
+        from .dblogin import main as bootstrap
+
+        return bootstrap()
     try:
         settings = load_settings()
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", 2)
 
     if args.command == "db":
-        return _db_command(args.db_command, settings.database_dsn, settings.db_connect_timeout)
+        return _db_command(args.db_command, settings)
 
     # serve: flags override the environment; workers re-read it, so keep both in step.
     overrides = {}

@@ -5,6 +5,13 @@
 * A connection that raised a connection-level error is closed and discarded, never returned; all
   idle connections are dropped with it (the server most likely restarted), so the service
   recovers by itself as soon as the database answers again.
+* A statement the server aborts on a healthy session (statement or lock timeout, deadlock,
+  serialization failure) is not a lost connection, although psycopg2 raises it as an
+  ``OperationalError`` too: the statement is rolled back, the connection goes back to the pool,
+  nothing is run a second time, and :class:`StatementAborted` tells the caller.
+* When the server refuses the password, the previous one (``previous_dsn``) is tried: the
+  credentials can then be rotated in the secret store and the pods rolled before the database
+  changes. The password that worked last is tried first.
 * Every connection gets a short ``connect_timeout`` and a ``statement_timeout``.
 * Pooled connections are in autocommit mode: each statement is its own transaction, committed
   when ``execute`` returns (before any response is sent), and a read costs one round trip
@@ -42,11 +49,63 @@ T = TypeVar("T")
 
 # Errors after which a connection cannot be trusted any more.
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+# OperationalErrors the server raises on a healthy session: the statement (and its transaction)
+# failed, the connection did not.
+ABORTED_STATEMENT_ERRORS = (
+    psycopg2.errors.QueryCanceled,  # 57014: statement_timeout, pg_cancel_backend
+    psycopg2.errors.TransactionRollbackError,  # class 40: 40001 serialization, 40P01 deadlock
+    psycopg2.errors.LockNotAvailable,  # 55P03: lock_timeout, NOWAIT
+)
+REFUSED_LOGIN_SQLSTATE = "28P01"
 REPORT_INTERVAL_S = 1.0
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached (or did not answer in time)."""
+
+
+class StatementAborted(DatabaseUnavailable):
+    """The server aborted the statement (timeout, deadlock, lock or serialization conflict) and
+    rolled it back; the connection is fine. ``sqlstate`` says which."""
+
+    def __init__(self, message: str, sqlstate: str | None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+def statement_aborted(exc: BaseException, conn: psycopg2.extensions.connection) -> bool:
+    """True if ``exc`` aborted a statement on ``conn`` and left the connection usable."""
+    return isinstance(exc, ABORTED_STATEMENT_ERRORS) and conn.closed == 0
+
+
+def _aborted(exc: psycopg2.Error) -> StatementAborted:
+    log.warning("database aborted a statement (%s): %s", exc.pgcode, _first_line(exc))
+    return StatementAborted(_first_line(exc), exc.pgcode)
+
+
+def password_refused(exc: psycopg2.Error) -> bool:
+    """True if the server refused the login's password (SQLSTATE 28P01). libpq hands a failed
+    connection's SQLSTATE to no one, so the server's (untranslated) message is matched too."""
+    return exc.pgcode == REFUSED_LOGIN_SQLSTATE or "password authentication failed" in str(exc)
+
+
+def connect_with_fallback(
+    dsn: str, previous_dsn: str | None, *, previous_first: bool = False, **kwargs: Any
+) -> tuple[psycopg2.extensions.connection, bool]:
+    """Connect with ``dsn``, or with ``previous_dsn`` (the previous password) when the server
+    refuses the password. Returns the connection and whether it used ``previous_dsn``.
+    Raises psycopg2's errors, those of the last attempt."""
+    attempts = [(dsn, False), (previous_dsn, True)]
+    if previous_first:
+        attempts.reverse()
+    attempts = [(d, used) for d, used in attempts if d is not None]
+    for position, (target, used_previous) in enumerate(attempts, start=1):
+        try:
+            return psycopg2.connect(target, **kwargs), used_previous
+        except psycopg2.OperationalError as exc:
+            if position == len(attempts) or not password_refused(exc):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 class Connection(psycopg2.extensions.connection):
@@ -127,10 +186,13 @@ class Database:
         statement_timeout_ms: int = 5000,
         acquire_timeout: float | None = None,
         application_name: str = "titanic-api",
+        previous_dsn: str | None = None,
     ) -> None:
         if maxconn < 1 or minconn < 0 or minconn > maxconn:
             raise ValueError("invalid pool bounds")
         self.dsn = dsn
+        self.previous_dsn = previous_dsn
+        self._previous_first = False  # the previous password is the one that worked last
         self.minconn = minconn
         self.maxconn = maxconn
         self.connect_kwargs: dict[str, Any] = {
@@ -182,12 +244,26 @@ class Database:
 
     def _connect(self) -> Connection:
         try:
-            conn = psycopg2.connect(self.dsn, **self.connect_kwargs)
+            conn, used_previous = connect_with_fallback(
+                self.dsn,
+                self.previous_dsn,
+                previous_first=self._previous_first,
+                **self.connect_kwargs,
+            )
             conn.autocommit = True
-            return conn
         except CONNECTION_ERRORS as exc:
             log.warning("database connection failed: %s", _first_line(exc))
             raise DatabaseUnavailable("database unreachable") from exc
+        if used_previous != self._previous_first:
+            self._previous_first = used_previous
+            if used_previous:
+                log.warning(
+                    "the database refused POSTGRES_PASSWORD; logged in with "
+                    "POSTGRES_PASSWORD_PREVIOUS (a credential rotation in progress?)"
+                )
+            else:
+                log.info("the database accepts POSTGRES_PASSWORD again")
+        return conn
 
     def warm(self) -> None:
         """Open ``minconn`` connections now; errors are ignored (connections are lazy anyway)."""
@@ -317,8 +393,14 @@ class Database:
                 yield cur
             conn.commit()
         except CONNECTION_ERRORS as exc:
-            broken = True
-            raise DatabaseUnavailable(_first_line(exc)) from exc
+            if not statement_aborted(exc, conn):
+                broken = True
+                raise DatabaseUnavailable(_first_line(exc)) from exc
+            try:
+                conn.rollback()
+            except CONNECTION_ERRORS:
+                broken = True
+            raise _aborted(exc) from exc
         except BaseException:
             broken = conn.closed != 0
             if not broken:
@@ -341,7 +423,8 @@ class Database:
         Each statement ``fn`` executes is committed as it completes. With ``retry`` (only for
         idempotent work) a connection failure on a *reused* connection is retried once on a
         fresh one: after a database restart every pooled connection is dead, and a read should
-        not fail just because it drew one of them. ``fn`` gets the connection's shared cursor.
+        not fail just because it drew one of them. A statement the server aborted is never
+        retried (a timeout would only run again). ``fn`` gets the connection's shared cursor.
         """
         attempts = 2 if retry else 1
         for attempt in range(attempts):
@@ -350,6 +433,8 @@ class Database:
             try:
                 return fn(conn.shared_cursor())
             except CONNECTION_ERRORS as exc:
+                if statement_aborted(exc, conn):
+                    raise _aborted(exc) from exc  # putconn rolls back what is left
                 broken = True
                 if attempt + 1 < attempts and reused:
                     continue
@@ -391,11 +476,14 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def connect_direct(dsn: str, connect_timeout: int = 3) -> psycopg2.extensions.connection:
+def connect_direct(
+    dsn: str, connect_timeout: int = 3, previous_dsn: str | None = None
+) -> psycopg2.extensions.connection:
     """A single connection outside the pool (CLI commands)."""
     try:
-        return psycopg2.connect(
-            dsn, connect_timeout=connect_timeout, application_name="titanic-cli"
+        conn, _ = connect_with_fallback(
+            dsn, previous_dsn, connect_timeout=connect_timeout, application_name="titanic-cli"
         )
     except CONNECTION_ERRORS as exc:
         raise DatabaseUnavailable(_first_line(exc)) from exc
+    return conn

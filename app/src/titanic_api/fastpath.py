@@ -9,7 +9,6 @@ routes (it calls the same query functions and problem builders), and hands every
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -19,8 +18,6 @@ from flask import Flask
 
 from . import api, problems, telemetry
 from .db import DatabaseUnavailable
-
-log = logging.getLogger(__name__)
 
 _PERSON_PATH = re.compile(
     r"/people/([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})"
@@ -57,8 +54,7 @@ class FastPath:
             else:
                 body = api.person_body(self.db, person_id)
         except DatabaseUnavailable as exc:
-            log.warning("database unavailable: %s", exc)
-            problem = problems.database_unavailable()
+            problem = problems.for_database_error(exc)
         except Exception:
             # Anything unusual: let Flask run the request and its error handlers.
             return self.flask_wsgi(environ, start_response)

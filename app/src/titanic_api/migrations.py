@@ -77,11 +77,30 @@ def pending(conn) -> list[Migration]:
     return [m for m in available() if m.version not in done]
 
 
+def limit_session(conn, *, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
+    """Bound how long this session waits for a lock and how long a statement runs.
+
+    A migration waiting for a table lock behind a long transaction queues every later query of
+    that table behind it: better to fail fast and run again. Committed, so it holds for the
+    session, whatever later transactions roll back."""
+    with conn.cursor() as cur:
+        cur.execute("SET lock_timeout = %s", (int(lock_timeout_ms),))
+        cur.execute("SET statement_timeout = %s", (int(statement_timeout_ms),))
+    conn.commit()
+
+
 def upgrade(conn) -> list[Migration]:
     """Apply every pending migration; return those applied by this call."""
     try:
         with conn.cursor() as cur:
+            # Waiting for another replica's upgrade is expected, not a lock to give up on: the
+            # session's lock_timeout is lifted for the advisory lock (statement_timeout still
+            # bounds the wait), then applies again to the migrations themselves.
+            cur.execute("SELECT current_setting('lock_timeout')")
+            lock_timeout = cur.fetchone()[0]
+            cur.execute("SET LOCAL lock_timeout = 0")
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
             _ensure_table(cur)
             done = applied_versions(cur)
             todo = [m for m in available() if m.version not in done]

@@ -8,6 +8,7 @@ from .models import AGE_MAX, INT32_MAX, NAME_MAX
 from .problems import PROBLEM_JSON, PROBLEM_TYPES, TYPE_BASE
 
 _REF = "#/components/"
+WRITE_AUTH_SCHEME = "writeToken"
 # The name rule of the contract as a JSON Schema pattern, so that the document is an exact input
 # grammar: 1 to NAME_MAX characters from the first to the last one that is not whitespace (what
 # the app keeps after str.strip), and no NUL anywhere (PostgreSQL text cannot hold it).
@@ -102,6 +103,9 @@ def build(version: str) -> dict[str, Any]:
         "500": {"$ref": _REF + "responses/InternalError"},
     }
     data_errors = {**common, "503": {"$ref": _REF + "responses/Unavailable"}}
+    # Writes declare the bearer scheme; a service configured without tokens does not ask for it.
+    write_security = [{WRITE_AUTH_SCHEME: []}]
+    unauthorized = {"401": {"$ref": _REF + "responses/Unauthorized"}}
     person_body = {
         "required": True,
         "content": {"application/json": {"schema": {"$ref": _REF + "schemas/PersonInput"}}},
@@ -132,6 +136,7 @@ def build(version: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "createPerson",
                     "summary": "Add a person",
+                    "security": write_security,
                     "requestBody": person_body,
                     "responses": {
                         "201": _json(
@@ -147,6 +152,7 @@ def build(version: str) -> dict[str, Any]:
                                 },
                             },
                         ),
+                        **unauthorized,
                         **body_errors,
                         **data_errors,
                     },
@@ -166,6 +172,7 @@ def build(version: str) -> dict[str, Any]:
                 "put": {
                     "operationId": "replacePerson",
                     "summary": "Replace a person",
+                    "security": write_security,
                     "requestBody": person_body,
                     "responses": {
                         "200": _json(
@@ -175,6 +182,7 @@ def build(version: str) -> dict[str, Any]:
                             links=_links_to_person(),
                         ),
                         "404": {"$ref": _REF + "responses/NotFound"},
+                        **unauthorized,
                         **body_errors,
                         **data_errors,
                     },
@@ -182,9 +190,11 @@ def build(version: str) -> dict[str, Any]:
                 "delete": {
                     "operationId": "deletePerson",
                     "summary": "Delete a person",
+                    "security": write_security,
                     "responses": {
                         "204": {"description": "Deleted.", "headers": std_headers},
                         "404": {"$ref": _REF + "responses/NotFound"},
+                        **unauthorized,
                         **data_errors,
                     },
                 },
@@ -300,6 +310,18 @@ def build(version: str) -> dict[str, Any]:
                 },
             },
             "headers": {"RequestId": request_id_header},
+            "securitySchemes": {
+                WRITE_AUTH_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "Writes (POST, PUT, DELETE) need one of the tokens the service is "
+                        "configured with (TITANIC_WRITE_TOKENS or TITANIC_WRITE_TOKENS_FILE); "
+                        "a service configured without tokens accepts writes without one. "
+                        "Reads are public."
+                    ),
+                }
+            },
             "responses": {
                 "BadRequest": _problem(
                     "The body is not JSON, not an object, has a missing or unknown field, or a "
@@ -310,7 +332,21 @@ def build(version: str) -> dict[str, Any]:
                 "PayloadTooLarge": _problem("The body exceeds the configured limit."),
                 "UnsupportedMediaType": _problem("The body is not sent as application/json."),
                 "InternalError": _problem("An unexpected error (no details are disclosed)."),
-                "Unavailable": _problem("The database is unreachable; retry later."),
+                "Unauthorized": {
+                    **_problem("A write without a valid bearer token; nothing was changed."),
+                    "headers": {
+                        "WWW-Authenticate": {
+                            "description": 'The challenge: Bearer realm="titanic" (with '
+                            'error="invalid_token" when a token was sent but is not valid).',
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^Bearer "},
+                        }
+                    },
+                },
+                "Unavailable": _problem(
+                    "The database is unreachable, or cancelled the request (a timeout or a "
+                    "conflict with another request; nothing was changed); retry later."
+                ),
             },
         },
     }

@@ -11,7 +11,7 @@ import psycopg2.errors
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from .db import DatabaseUnavailable
+from .db import DatabaseUnavailable, StatementAborted
 from .models import BodyError
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ TYPE_BASE = "urn:titanic-api:problem:"
 # status -> (type suffix, default detail)
 _DEFAULTS: dict[int, tuple[str, str]] = {
     400: ("bad-request", "The request is malformed."),
+    401: ("unauthorized", "Writes need a valid token: send Authorization: Bearer <token>."),
     404: ("not-found", "The requested resource does not exist."),
     405: ("method-not-allowed", "The method is not allowed for the requested URL."),
     413: ("payload-too-large", "The request body exceeds the configured limit."),
@@ -65,6 +66,24 @@ def database_unavailable() -> Problem:
     return Problem(503, headers={"Retry-After": "1"})
 
 
+def statement_aborted() -> Problem:
+    # Every statement of a request is its own transaction, and the aborted one was rolled back.
+    return Problem(
+        503,
+        "The database cancelled the request (a timeout or a conflict with another request); "
+        "nothing was changed. Retry later.",
+        headers={"Retry-After": "1"},
+    )
+
+
+def for_database_error(exc: DatabaseUnavailable) -> Problem:
+    """The problem a client gets when the database could not serve its request."""
+    if isinstance(exc, StatementAborted):
+        return statement_aborted()
+    log.warning("database unavailable: %s", exc)
+    return database_unavailable()
+
+
 def problem_response(problem: Problem) -> Response:
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem.kind,
@@ -99,8 +118,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DatabaseUnavailable)
     def _db_down(exc: DatabaseUnavailable) -> Response:
-        log.warning("database unavailable: %s", exc)
-        return problem_response(database_unavailable())
+        return problem_response(for_database_error(exc))
 
     # No table: the schema was never created. No column: a newer app on a database not yet
     # upgraded (/readyz says so as well). Either way, 503 until `db upgrade` has run.

@@ -107,7 +107,11 @@ def build_config(settings: Settings) -> dict[str, Any]:
         "worker_class": "gthread" if settings.threads > 1 else "sync",
         "timeout": 30,
         "graceful_timeout": 20,
-        "keepalive": 5,
+        # Longer than the load balancer's idle timeout (ALB: 60 s), so that the balancer, not
+        # gunicorn, closes an idle connection: else a request it sends as gunicorn closes fails.
+        "keepalive": settings.keepalive_seconds,
+        # Lets a second server bind the same port during a local rollout (SO_REUSEPORT).
+        "reuse_port": settings.reuse_port,
         "proc_name": "titanic-api",
         "preload_app": False,
         "accesslog": None,  # the app writes one JSON access line per request itself
