@@ -7,6 +7,7 @@ including every size and toggle, comes from the inventory through the aws_infra 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 from collections import Counter
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from tf_helpers import REPO, terraform
+from tf_helpers import REPO, render_tfvars, terraform
 
 TF = REPO / "terraform"
 ENVIRONMENTS = ["local", "dev", "staging", "prod"]
@@ -45,6 +46,7 @@ provider "aws" {
     s3             = "%(url)s"
     secretsmanager = "%(url)s"
     sts            = "%(url)s"
+    wafv2          = "%(url)s"
   }
 }
 """
@@ -77,16 +79,6 @@ def test_environments_share_one_composition(env):
     assert not list((TF / "environments" / env).glob("*override.tf")), (
         "overrides belong to local only"
     )
-
-
-def render_tfvars(run_playbook, env: str, dest: Path) -> dict:
-    run = run_playbook(
-        "tests/terraform/render_tfvars.yml",
-        inventory=f"inventories/{env}",
-        cmdline=f"-e aws_infra_render_to={dest}",
-    )
-    assert run.status == "successful", run.stdout[-3000:]
-    return json.loads(dest.read_text())
 
 
 def plan_environment(env: str, work: Path, emulator: str, tfvars: dict, cli_env: dict) -> dict:
@@ -155,12 +147,25 @@ def test_plan_creates_the_whole_platform(plans, env):
         "aws_launch_template": 1,
         "aws_eks_access_entry": 2,
         "aws_eks_access_policy_association": 2,
+        "aws_eks_addon": 4,
+        "aws_wafv2_web_acl": 1,
+        "aws_wafv2_web_acl_logging_configuration": 1,
     }.items():
         assert counts[resource_type] == n, (resource_type, counts[resource_type])
-    # IRSA: the API, Velero and the load balancer controller each get a role of their own.
-    names = {r["name"] for r in planned(plan, "aws_iam_role")}
+    # IRSA: a role per workload that calls AWS; the API calls none and has none.
     prefix = f"titanic-{env}-"
-    assert {prefix + "api", prefix + "velero", prefix + "aws-load-balancer-controller"} <= names
+    irsa_calls = {
+        name
+        for name, call in plan["configuration"]["root_module"]["module_calls"].items()
+        if call["source"] == "../../modules/irsa"
+    }
+    irsa = {
+        rc["change"]["after"]["name"].removeprefix(prefix)
+        for rc in plan["resource_changes"]
+        if rc["type"] == "aws_iam_role"
+        and rc["module_address"] in {f"module.{c}" for c in irsa_calls}
+    }
+    assert irsa == {"db-bootstrap", "velero", "aws-load-balancer-controller", "ebs-csi"}
 
 
 @pytest.mark.parametrize(
@@ -177,8 +182,8 @@ def test_plan_follows_the_inventory(
     plan, tfvars = plans[env]["plan"], plans[env]["tfvars"]
     assert len(planned(plan, "aws_nat_gateway")) == nat_gateways
     assert len(planned(plan, "aws_eip")) == nat_gateways
-    assert len(planned(plan, "aws_subnet")) == 2 * azs
-    assert len(planned(plan, "aws_route_table")) == 1 + azs
+    assert len(planned(plan, "aws_subnet")) == 3 * azs  # public, private and database per zone
+    assert len(planned(plan, "aws_route_table")) == 2 + azs  # public, database, private per zone
     db = planned(plan, "aws_db_instance")[0]
     assert db["multi_az"] is multi_az
     assert db["backup_retention_period"] == retention
@@ -218,3 +223,79 @@ def test_plan_follows_the_inventory(
                 "restrict_public_buckets",
             )
         )
+
+
+def module_call(plan: dict, name: str) -> dict:
+    return plan["configuration"]["root_module"]["module_calls"][name]
+
+
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
+def test_plan_installs_the_managed_addons(plans, env):
+    addons = {a["addon_name"]: a for a in planned(plans[env]["plan"], "aws_eks_addon")}
+    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
+    # NetworkPolicies are enforced only with the VPC CNI's network policy agent.
+    assert json.loads(addons["vpc-cni"]["configuration_values"]) == {"enableNetworkPolicy": "true"}
+    # The EBS CSI driver runs under its own IRSA role (an ARN known after apply), not the node role.
+    ebs = next(
+        rc
+        for rc in plans[env]["plan"]["resource_changes"]
+        if rc["type"] == "aws_eks_addon"
+        and rc["change"]["after"]["addon_name"] == "aws-ebs-csi-driver"
+    )
+    assert ebs["change"]["after_unknown"].get("service_account_role_arn") is True
+    role_ref = module_call(plans[env]["plan"], "eks")["expressions"]["ebs_csi_role_arn"]
+    assert "module.irsa_ebs_csi.role_arn" in role_ref["references"]
+
+
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
+def test_plan_protects_the_edge_with_waf(plans, env):
+    plan, tfvars = plans[env]["plan"], plans[env]["tfvars"]
+    acl = planned(plan, "aws_wafv2_web_acl")[0]
+    assert acl["scope"] == "REGIONAL" and acl["name"] == f"titanic-{env}"
+    assert acl["default_action"][0]["allow"] and not acl["default_action"][0]["block"]
+    assert acl["visibility_config"][0]["cloudwatch_metrics_enabled"] is True
+    rules = {rule["name"]: rule for rule in acl["rule"]}
+    rate = rules["rate-limit-per-client-ip"]
+    assert rate["priority"] == min(rule["priority"] for rule in rules.values())
+    assert rate["action"][0]["block"]
+    statement = rate["statement"][0]["rate_based_statement"][0]
+    assert statement["aggregate_key_type"] == "IP"
+    assert statement["limit"] == tfvars["waf_rate_limit_per_5min"]
+    managed = {
+        rule["statement"][0]["managed_rule_group_statement"][0]["name"]
+        for rule in rules.values()
+        if rule["statement"][0]["managed_rule_group_statement"]
+    }
+    assert managed == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
+    for rule in rules.values():
+        assert rule["visibility_config"][0]["cloudwatch_metrics_enabled"] is True
+        if rule["statement"][0]["managed_rule_group_statement"]:
+            assert rule["override_action"][0]["none"], f"{rule['name']} must block, not count"
+    logging = planned(plan, "aws_wafv2_web_acl_logging_configuration")[0]
+    redacted = [f["single_header"][0]["name"] for f in logging["redacted_fields"]]
+    assert redacted == ["authorization"], "bearer tokens must not reach the WAF logs"
+
+
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
+def test_plan_puts_the_database_in_subnets_of_its_own(plans, env):
+    plan, tfvars = plans[env]["plan"], plans[env]["tfvars"]
+    subnets = planned(plan, "aws_subnet")
+    by_tier = {
+        tier: [ipaddress.ip_network(s["cidr_block"]) for s in subnets if s["tags"]["Tier"] == tier]
+        for tier in ("public", "private", "database")
+    }
+    assert len(by_tier["database"]) == len(tfvars["azs"])
+    vpc = ipaddress.ip_network(tfvars["vpc_cidr"])
+    for database in by_tier["database"]:
+        assert database.subnet_of(vpc)
+        assert not any(database.overlaps(o) for o in by_tier["public"] + by_tier["private"])
+    expressions = module_call(plan, "rds")["expressions"]
+    assert "module.network.database_subnet_ids" in expressions["subnet_ids"]["references"]
+    # The database route table has no route at all beyond the VPC's own.
+    routes = [rc["address"] for rc in plan["resource_changes"] if rc["type"] == "aws_route"]
+    assert routes and not [a for a in routes if "database" in a]
+    outputs = plan["planned_values"]["outputs"]
+    for tier in ("database", "public"):
+        cidrs = outputs[f"{tier}_subnet_cidrs"]["value"]
+        assert sorted(cidrs) == sorted(map(str, by_tier[tier]))
+    assert outputs["api_write_tokens_secret_name"]["value"] == f"titanic/{env}/api/write-tokens"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -29,3 +30,14 @@ def terraform(
         timeout=timeout,
         check=False,
     )
+
+
+def render_tfvars(run_playbook, env: str, dest: Path) -> dict:
+    """The Terraform variables role aws_infra gives the environment from its inventory."""
+    run = run_playbook(
+        "tests/terraform/render_tfvars.yml",
+        inventory=f"inventories/{env}",
+        cmdline=f"-e aws_infra_render_to={dest}",
+    )
+    assert run.status == "successful", run.stdout[-3000:]
+    return json.loads(dest.read_text())

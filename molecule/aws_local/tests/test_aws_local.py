@@ -63,7 +63,7 @@ def test_vpc_subnets_and_single_nat():
         "Subnets"
     ]
     tiers = sorted(next(t["Value"] for t in s["Tags"] if t["Key"] == "Tier") for s in subnets)
-    assert tiers == ["private", "private", "public", "public"]
+    assert tiers == ["database", "database", "private", "private", "public", "public"]
     assert len({s["AvailabilityZone"] for s in subnets}) == 2
     assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
     nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
@@ -169,7 +169,8 @@ def test_terraform_state_bucket_bootstrapped():
 @pytest.mark.parametrize(
     ("role", "subject"),
     [
-        ("api", "system:serviceaccount:titanic:titanic-api"),
+        ("db-bootstrap", "system:serviceaccount:titanic:titanic-api-db-bootstrap"),
+        ("ebs-csi", "system:serviceaccount:kube-system:ebs-csi-controller-sa"),
         ("velero", "system:serviceaccount:velero:velero"),
         (
             "aws-load-balancer-controller",

@@ -5,7 +5,19 @@ locals {
   name = "titanic-${var.environment}"
   # Secrets Manager name of the API's database login: role aws_services fills it, the deploy stage reads it.
   api_db_secret_name = "titanic/${var.environment}/api/database"
+  # Secrets Manager name of the API's write tokens: role aws_services generates them, the EKS applier reads them.
+  api_write_tokens_secret_name = "titanic/${var.environment}/api/write-tokens"
+  # aws_services creates the API's secret after Terraform: its ARN ends with 6 random characters.
+  api_db_secret_arn_pattern = join(":", [
+    "arn", data.aws_partition.current.partition, "secretsmanager", var.region,
+    data.aws_caller_identity.current.account_id, "secret", "${local.api_db_secret_name}-??????",
+  ])
+  # The service account the EBS CSI managed add-on runs its controller under.
+  ebs_csi_service_account = "kube-system:ebs-csi-controller-sa"
 }
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 module "network" {
   source = "../../modules/network"
@@ -35,6 +47,8 @@ module "eks" {
   log_retention_days           = var.log_retention_days
   node_groups                  = var.node_groups
   node_launch_template         = var.node_launch_template
+  enable_managed_addons        = var.enable_managed_addons
+  ebs_csi_role_arn             = module.irsa_ebs_csi.role_arn
 
   tags = var.tags
 }
@@ -44,7 +58,7 @@ module "rds" {
 
   identifier                   = local.name
   vpc_id                       = module.network.vpc_id
-  subnet_ids                   = module.network.private_subnet_ids
+  subnet_ids                   = module.network.database_subnet_ids
   allowed_security_group_ids   = [module.eks.node_security_group_id]
   engine_version               = var.db_engine_version
   instance_class               = var.db_instance_class
@@ -80,14 +94,39 @@ module "backup_storage" {
   tags = var.tags
 }
 
-module "irsa_api" {
+module "waf" {
+  source = "../../modules/waf"
+
+  name                = local.name
+  rate_limit_per_5min = var.waf_rate_limit_per_5min
+  log_retention_days  = var.log_retention_days
+
+  tags = var.tags
+}
+
+# The API itself calls no AWS API and has no IAM role. The database bootstrap Job is the only workload
+# that may read the RDS master secret (tests/terraform checks it): it creates the API's login with it.
+module "irsa_db_bootstrap" {
   source = "../../modules/irsa"
 
-  role_name                  = "${local.name}-api"
+  role_name                  = "${local.name}-db-bootstrap"
   oidc_provider_arn          = module.eks.oidc_provider_arn
-  namespace_service_accounts = [var.api_service_account]
-  secret_arns                = [module.rds.master_user_secret_arn]
+  namespace_service_accounts = [var.db_bootstrap_service_account]
+  secret_arns                = [module.rds.master_user_secret_arn, local.api_db_secret_arn_pattern]
   kms_key_arns               = [module.rds.kms_key_arn]
+
+  tags = var.tags
+}
+
+module "irsa_ebs_csi" {
+  source = "../../modules/irsa"
+
+  role_name                  = "${local.name}-ebs-csi"
+  oidc_provider_arn          = module.eks.oidc_provider_arn
+  namespace_service_accounts = [local.ebs_csi_service_account]
+  policy_arns = {
+    ebs-csi = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+  }
 
   tags = var.tags
 }

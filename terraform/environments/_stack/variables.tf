@@ -183,10 +183,22 @@ variable "force_destroy" {
   default     = false
 }
 
-variable "api_service_account" {
-  description = "Service account of the API, as namespace:name."
+variable "enable_managed_addons" {
+  description = "Whether EKS installs its managed add-ons (vpc-cni with network policy, kube-proxy, coredns, EBS CSI)."
+  type        = bool
+  default     = true
+}
+
+variable "waf_rate_limit_per_5min" {
+  description = "Requests one client IP may send to the API in 5 minutes before the WAF blocks it."
+  type        = number
+  default     = 2000
+}
+
+variable "db_bootstrap_service_account" {
+  description = "Service account of the database bootstrap Job (the only reader of the master secret), as namespace:name."
   type        = string
-  default     = "titanic:titanic-api"
+  default     = "titanic:titanic-api-db-bootstrap"
 }
 
 variable "velero_service_account" {

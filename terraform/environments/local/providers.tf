@@ -36,6 +36,7 @@ provider "aws" {
     s3             = var.aws_endpoint
     secretsmanager = var.aws_endpoint
     sts            = var.aws_endpoint
+    wafv2          = var.aws_endpoint
   }
 
   default_tags {

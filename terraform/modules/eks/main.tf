@@ -320,3 +320,66 @@ resource "aws_eks_node_group" "this" {
 
   depends_on = [aws_iam_role_policy_attachment.node]
 }
+
+################################################################################
+# EKS managed add-ons
+################################################################################
+
+locals {
+  # vpc-cni enforces NetworkPolicies only with its network policy agent switched on; the EBS CSI driver
+  # runs under its own IRSA role (ebs_csi_role_arn), never with the node role.
+  managed_addons = {
+    vpc-cni = {
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+      role_arn             = null
+      needs_nodes          = false
+    }
+    kube-proxy = {
+      configuration_values = null
+      role_arn             = null
+      needs_nodes          = false
+    }
+    coredns = {
+      configuration_values = null
+      role_arn             = null
+      needs_nodes          = true
+    }
+    aws-ebs-csi-driver = {
+      configuration_values = null
+      role_arn             = var.ebs_csi_role_arn
+      needs_nodes          = true
+    }
+  }
+}
+
+# The networking add-ons come with the cluster (nodes need them to become ready).
+resource "aws_eks_addon" "networking" {
+  for_each = var.enable_managed_addons ? { for name, addon in local.managed_addons : name => addon if !addon.needs_nodes } : {}
+
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = each.key
+  addon_version               = lookup(var.managed_addon_versions, each.key, null)
+  configuration_values        = each.value.configuration_values
+  service_account_role_arn    = each.value.role_arn
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  tags = var.tags
+}
+
+# CoreDNS and the EBS CSI controller are Deployments: they wait for the node groups.
+resource "aws_eks_addon" "workloads" {
+  for_each = var.enable_managed_addons ? { for name, addon in local.managed_addons : name => addon if addon.needs_nodes } : {}
+
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = each.key
+  addon_version               = lookup(var.managed_addon_versions, each.key, null)
+  configuration_values        = each.value.configuration_values
+  service_account_role_arn    = each.value.role_arn
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  tags = var.tags
+
+  depends_on = [aws_eks_node_group.this]
+}

@@ -57,3 +57,8 @@ output "kms_key_arn" {
   description = "ARN of the KMS key encrypting Kubernetes secrets."
   value       = module.kms.key_arn
 }
+
+output "managed_addons" {
+  description = "Names of the EKS managed add-ons installed (empty when disabled)."
+  value       = sort(concat(keys(aws_eks_addon.networking), keys(aws_eks_addon.workloads)))
+}

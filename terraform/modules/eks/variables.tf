@@ -116,6 +116,29 @@ variable "security_group_rule_descriptions" {
   default     = true
 }
 
+variable "enable_managed_addons" {
+  description = "Whether the EKS managed add-ons are installed: vpc-cni (network policy enabled), kube-proxy, coredns, aws-ebs-csi-driver. The emulator does not implement them."
+  type        = bool
+  default     = true
+}
+
+variable "managed_addon_versions" {
+  description = "Versions of the managed add-ons by name; an add-on left out gets EKS's default version for the cluster version."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.managed_addon_versions), ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"])) == 0
+    error_message = "managed_addon_versions accepts vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver only."
+  }
+}
+
+variable "ebs_csi_role_arn" {
+  description = "IRSA role of the EBS CSI driver's controller (service account kube-system:ebs-csi-controller-sa); null runs it with the node role."
+  type        = string
+  default     = null
+}
+
 variable "oidc_thumbprints" {
   description = "Thumbprints of the OIDC issuer's root CA (the well-known Amazon root CA by default)."
   type        = list(string)

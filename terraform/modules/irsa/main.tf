@@ -1,3 +1,5 @@
+data "aws_region" "current" {}
+
 locals {
   # The provider ARN ends with the issuer host and path: arn:aws:iam::ACCOUNT:oidc-provider/oidc.eks.REGION.amazonaws.com/id/ID
   oidc_issuer = element(split("oidc-provider/", var.oidc_provider_arn), 1)
@@ -61,6 +63,13 @@ data "aws_iam_policy_document" "secrets" {
       sid       = "DecryptSecrets"
       actions   = ["kms:Decrypt"]
       resources = var.kms_key_arns
+
+      # Only to read the secrets: no direct use of the key.
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"]
+      }
     }
   }
 }
@@ -133,127 +142,14 @@ resource "aws_iam_role_policy" "velero" {
 }
 
 ################################################################################
-# AWS Load Balancer Controller (condensed from the upstream iam_policy.json)
+# AWS Load Balancer Controller: the upstream policy of the controller version we install, unchanged
+# (policies/README.md names its source and version; replace the file when the chart is bumped).
 ################################################################################
-
-data "aws_iam_policy_document" "load_balancer_controller" {
-  count = var.attach_load_balancer_controller_policy ? 1 : 0
-
-  # checkov:skip=CKV_AWS_111:The controller creates load balancers, target groups and rules whose ARNs are unknown in advance (upstream policy).
-  # checkov:skip=CKV_AWS_356:Same reason: upstream AWS Load Balancer Controller policy uses "*" for describe and create calls.
-  # checkov:skip=CKV_AWS_109:Permissions management is limited to the controller's own security group rules (upstream policy).
-  statement {
-    sid       = "ServiceLinkedRole"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:AWSServiceName"
-      values   = ["elasticloadbalancing.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid = "Describe"
-    actions = [
-      "ec2:DescribeAccountAttributes",
-      "ec2:DescribeAddresses",
-      "ec2:DescribeAvailabilityZones",
-      "ec2:DescribeInternetGateways",
-      "ec2:DescribeVpcs",
-      "ec2:DescribeVpcPeeringConnections",
-      "ec2:DescribeSubnets",
-      "ec2:DescribeSecurityGroups",
-      "ec2:DescribeInstances",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DescribeTags",
-      "ec2:GetCoipPoolUsage",
-      "ec2:DescribeCoipPools",
-      "ec2:GetSecurityGroupsForVpc",
-      "elasticloadbalancing:Describe*",
-      "acm:ListCertificates",
-      "acm:DescribeCertificate",
-      "wafv2:GetWebACL",
-      "wafv2:GetWebACLForResource",
-      "wafv2:AssociateWebACL",
-      "wafv2:DisassociateWebACL",
-      "shield:GetSubscriptionState",
-      "shield:DescribeProtection",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid = "SecurityGroups"
-    actions = [
-      "ec2:AuthorizeSecurityGroupIngress",
-      "ec2:RevokeSecurityGroupIngress",
-      "ec2:CreateSecurityGroup",
-      "ec2:DeleteSecurityGroup",
-      "ec2:CreateTags",
-      "ec2:DeleteTags",
-    ]
-    resources = ["*"]
-
-    condition {
-      test     = "Null"
-      variable = "aws:ResourceTag/elbv2.k8s.aws/cluster"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid = "CreateLoadBalancers"
-    actions = [
-      "elasticloadbalancing:CreateLoadBalancer",
-      "elasticloadbalancing:CreateTargetGroup",
-      "elasticloadbalancing:CreateListener",
-      "elasticloadbalancing:CreateRule",
-      "elasticloadbalancing:AddTags",
-    ]
-    resources = ["*"]
-
-    condition {
-      test     = "Null"
-      variable = "aws:RequestTag/elbv2.k8s.aws/cluster"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid = "ManageLoadBalancers"
-    actions = [
-      "elasticloadbalancing:ModifyLoadBalancerAttributes",
-      "elasticloadbalancing:SetIpAddressType",
-      "elasticloadbalancing:SetSecurityGroups",
-      "elasticloadbalancing:SetSubnets",
-      "elasticloadbalancing:DeleteLoadBalancer",
-      "elasticloadbalancing:ModifyTargetGroup",
-      "elasticloadbalancing:ModifyTargetGroupAttributes",
-      "elasticloadbalancing:DeleteTargetGroup",
-      "elasticloadbalancing:RegisterTargets",
-      "elasticloadbalancing:DeregisterTargets",
-      "elasticloadbalancing:ModifyListener",
-      "elasticloadbalancing:DeleteListener",
-      "elasticloadbalancing:ModifyRule",
-      "elasticloadbalancing:DeleteRule",
-      "elasticloadbalancing:RemoveTags",
-    ]
-    resources = ["*"]
-
-    condition {
-      test     = "Null"
-      variable = "aws:ResourceTag/elbv2.k8s.aws/cluster"
-      values   = ["false"]
-    }
-  }
-}
 
 resource "aws_iam_role_policy" "load_balancer_controller" {
   count = var.attach_load_balancer_controller_policy ? 1 : 0
 
   name   = "aws-load-balancer-controller"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.load_balancer_controller[0].json
+  policy = file("${path.module}/policies/aws-load-balancer-controller.json")
 }

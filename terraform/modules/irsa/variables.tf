@@ -31,7 +31,7 @@ variable "secret_arns" {
 }
 
 variable "kms_key_arns" {
-  description = "KMS keys the service account may decrypt with (the keys of `secret_arns`, of `s3_bucket_arns`)."
+  description = "KMS keys the service account may decrypt with (the keys of `secret_arns`, through Secrets Manager only; of `s3_bucket_arns`)."
   type        = list(string)
   default     = []
 }
@@ -49,7 +49,7 @@ variable "s3_bucket_arns" {
 }
 
 variable "attach_load_balancer_controller_policy" {
-  description = "Whether the role gets the AWS Load Balancer Controller policy."
+  description = "Whether the role gets the AWS Load Balancer Controller policy (`policies/aws-load-balancer-controller.json`)."
   type        = bool
   default     = false
 }

@@ -7,6 +7,9 @@ locals {
 
   public_subnets  = [for i, _ in var.azs : cidrsubnet(var.cidr, var.public_subnet_newbits, i)]
   private_subnets = [for i, _ in var.azs : cidrsubnet(var.cidr, var.private_subnet_newbits, i + 1)]
+  # Numbered from database_subnet_netnum: with the default sizes, the /24s 8-10 of the VPC, past the
+  # public /24s (0-2) and below the first private /20 (the /24s 16-31).
+  database_subnets = [for i, _ in var.azs : cidrsubnet(var.cidr, var.database_subnet_newbits, var.database_subnet_netnum + i)]
 }
 
 resource "aws_vpc" "this" {
@@ -57,6 +60,34 @@ resource "aws_subnet" "private" {
     Tier                              = "private"
     "kubernetes.io/role/internal-elb" = "1"
   })
+}
+
+# The database tier: subnets of their own, so that network policies and security groups can name the
+# database by its CIDRs; no route beyond the VPC (no NAT, no Internet gateway).
+resource "aws_subnet" "database" {
+  count = length(var.azs)
+
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = local.database_subnets[count.index]
+  availability_zone = var.azs[count.index]
+
+  tags = merge(var.tags, {
+    Name = "${var.name}-database-${var.azs[count.index]}"
+    Tier = "database"
+  })
+}
+
+resource "aws_route_table" "database" {
+  vpc_id = aws_vpc.this.id
+
+  tags = merge(var.tags, { Name = "${var.name}-database" })
+}
+
+resource "aws_route_table_association" "database" {
+  count = length(var.azs)
+
+  subnet_id      = aws_subnet.database[count.index].id
+  route_table_id = aws_route_table.database.id
 }
 
 resource "aws_route_table" "public" {

@@ -23,6 +23,26 @@ output "private_subnet_ids" {
   value       = aws_subnet.private[*].id
 }
 
+output "public_subnet_cidrs" {
+  description = "CIDR blocks of the public subnets (where internet-facing load balancers live), one per AZ."
+  value       = aws_subnet.public[*].cidr_block
+}
+
+output "private_subnet_cidrs" {
+  description = "CIDR blocks of the private subnets, one per AZ."
+  value       = aws_subnet.private[*].cidr_block
+}
+
+output "database_subnet_ids" {
+  description = "IDs of the database subnets, one per AZ (no route beyond the VPC)."
+  value       = aws_subnet.database[*].id
+}
+
+output "database_subnet_cidrs" {
+  description = "CIDR blocks of the database subnets, one per AZ."
+  value       = aws_subnet.database[*].cidr_block
+}
+
 output "nat_gateway_ids" {
   description = "IDs of the NAT gateways (none, one, or one per AZ)."
   value       = aws_nat_gateway.this[*].id

@@ -36,6 +36,18 @@ variable "private_subnet_newbits" {
   default     = 4
 }
 
+variable "database_subnet_newbits" {
+  description = "Bits added to the VPC prefix for each database subnet (cidrsubnet newbits)."
+  type        = number
+  default     = 8
+}
+
+variable "database_subnet_netnum" {
+  description = "cidrsubnet netnum of the first database subnet (the next AZs take the following numbers); must not overlap the public and private subnets."
+  type        = number
+  default     = 8
+}
+
 variable "enable_nat_gateway" {
   description = "Whether private subnets get outbound Internet access through NAT gateways."
   type        = bool

@@ -14,7 +14,7 @@ module "kms" {
 
 resource "aws_db_subnet_group" "this" {
   name        = var.identifier
-  description = "Private subnets of ${var.identifier}"
+  description = "Database subnets of ${var.identifier}"
   subnet_ids  = var.subnet_ids
 
   tags = var.tags

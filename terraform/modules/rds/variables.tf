@@ -9,7 +9,7 @@ variable "vpc_id" {
 }
 
 variable "subnet_ids" {
-  description = "Private subnet IDs of the DB subnet group (at least two AZs)."
+  description = "Subnet IDs of the DB subnet group, the network's database subnets (at least two AZs)."
   type        = list(string)
 
   validation {
