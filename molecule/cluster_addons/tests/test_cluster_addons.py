@@ -1,0 +1,52 @@
+"""Verify the add-on render of inventories/prod (`molecule verify`): what converge wrote is
+what helm would get, for the platform record prepare wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+SCENARIO_DIR = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY") or Path(__file__).parents[1])
+STATE_DIR = Path(
+    yaml.safe_load((SCENARIO_DIR / "host_vars" / "localhost.yml").read_text())["titanic_state_dir"]
+)
+RECORD = json.loads((STATE_DIR / "records" / "platform.json").read_text())
+INDEX = json.loads((STATE_DIR / "addons" / "addons.json").read_text())
+
+
+def values(release: str) -> dict:
+    entry = next(r for r in INDEX["releases"] if r["release"] == release)
+    return yaml.safe_load(Path(entry["values_file"]).read_text())
+
+
+def test_every_release_has_its_values_and_upstream_chart():
+    assert INDEX["environment"] == "prod"
+    assert [r["release"] for r in INDEX["releases"]] == [
+        "aws-load-balancer-controller",
+        "metrics-server",
+    ]
+    for release in INDEX["releases"]:
+        assert Path(release["values_file"]).is_file()
+        assert release["chart_repo_url"].startswith("https://")
+        assert release["helm_template"][:3] == [
+            "template",
+            release["release"],
+            release["chart_ref"],
+        ]
+
+
+def test_controller_values_name_the_cluster_and_its_irsa_role():
+    lbc = values("aws-load-balancer-controller")
+    assert lbc["clusterName"] == RECORD["outputs"]["cluster_name"]
+    assert lbc["vpcId"] == RECORD["outputs"]["vpc_id"]
+    role = RECORD["outputs"]["irsa_role_arns"]["load_balancer_controller"]
+    assert lbc["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role
+    assert lbc["replicaCount"] >= 2
+
+
+def test_nothing_is_left_for_the_cluster():
+    """The install was skipped: no kubeconfig was written."""
+    assert not (STATE_DIR / "addons" / "kubeconfig").exists()

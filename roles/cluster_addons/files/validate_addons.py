@@ -1,0 +1,137 @@
+"""Validate the add-on render of role cluster_addons without a cluster and without the charts.
+
+    python validate_addons.py INDEX --keys-dir DIR --crd-file FILE [--crd-file FILE ...]
+
+INDEX is the render's addons.json. For each release:
+- its values file: against the chart's published values schema (<keys dir>/<chart>-<version>
+  .schema.json) where one exists, and always against the chart version's values keys
+  (<chart>-<version>.yaml: a tree of the keys of the chart's values.yaml; `null` accepts anything
+  below), so a misspelt or dropped key fails here instead of being ignored by helm;
+- its custom resources: each against the openAPIV3Schema of its CRD (matched by group, version and
+  kind), strictly: an object schema that lists properties accepts no other field (the API server
+  would prune it).
+Prints {"problems": [...], "checked": [...]} as JSON; exit status 1 when there is a problem.
+The repository's tests import this module (tests/addons).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+def load_yaml_documents(path: Path) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def crd_schemas(crd_files: list[Path]) -> dict[tuple[str, str], dict]:
+    """{(apiVersion, kind): strict openAPIV3Schema} of every served version of every CRD."""
+    schemas = {}
+    for path in crd_files:
+        for crd in load_yaml_documents(path):
+            if crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                if version.get("served", True):
+                    schema = version["schema"]["openAPIV3Schema"]
+                    schemas[(f"{group}/{version['name']}", kind)] = strict(schema)
+    return schemas
+
+
+def strict(schema: dict) -> dict:
+    """A copy of an OpenAPI schema where an object with listed properties accepts no other field."""
+    schema = copy.deepcopy(schema)
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if (
+            "properties" in node
+            and "additionalProperties" not in node
+            and not node.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            node["additionalProperties"] = False
+        for key in ("properties", "patternProperties"):
+            stack.extend((node.get(key) or {}).values())
+        for key in ("items", "additionalProperties", "not"):
+            if isinstance(node.get(key), dict):
+                stack.append(node[key])
+        for key in ("allOf", "anyOf", "oneOf"):
+            stack.extend(node.get(key) or [])
+    return schema
+
+
+def custom_resource_problems(doc: dict, schemas: dict[tuple[str, str], dict]) -> list[str]:
+    what = f"{doc.get('kind')} {doc.get('metadata', {}).get('name', '?')}"
+    schema = schemas.get((doc.get("apiVersion"), doc.get("kind")))
+    if schema is None:
+        return [f"{what}: no CRD serves {doc.get('apiVersion')} {doc.get('kind')}"]
+    validator = jsonschema.Draft7Validator(schema)
+    return [
+        f"{what}: {'.'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
+        for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    ]
+
+
+def values_key_problems(values: object, keys: object, path: str = "") -> list[str]:
+    """Keys of `values` that the chart's keys tree does not have."""
+    if keys is None or not isinstance(values, dict):
+        return []
+    if not isinstance(keys, dict):
+        return [f"{path or '(root)'}: the chart has no keys below it"]
+    problems = []
+    for name, value in values.items():
+        where = f"{path}.{name}" if path else str(name)
+        if name not in keys:
+            problems.append(f"{where}: not a value of the chart")
+        else:
+            problems.extend(values_key_problems(value, keys[name], where))
+    return problems
+
+
+def release_problems(release: dict, keys_dir: Path, schemas: dict) -> list[str]:
+    chart, version = release["chart"], release["version"]
+    values = yaml.safe_load(Path(release["values_file"]).read_text()) or {}
+    problems = []
+    schema_file = keys_dir / f"{chart}-{version}.schema.json"
+    if schema_file.exists():
+        validator = jsonschema.Draft7Validator(json.loads(schema_file.read_text()))
+        problems += [f"values schema: {error.message}" for error in validator.iter_errors(values)]
+    keys_file = keys_dir / f"{chart}-{version}.yaml"
+    if keys_file.exists():
+        problems += values_key_problems(values, yaml.safe_load(keys_file.read_text()))
+    else:
+        problems.append(f"no values keys of chart {chart} {version} ({keys_file.name})")
+    for path in release.get("custom_resource_files", []):
+        for doc in load_yaml_documents(Path(path)):
+            problems += custom_resource_problems(doc, schemas)
+    return [f"{release['release']}: {problem}" for problem in problems]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("index", type=Path)
+    parser.add_argument("--keys-dir", type=Path, required=True)
+    parser.add_argument("--crd-file", type=Path, action="append", default=[])
+    args = parser.parse_args(argv)
+    schemas = crd_schemas(args.crd_file)
+    releases = json.loads(args.index.read_text())["releases"]
+    problems = [
+        problem
+        for release in releases
+        for problem in release_problems(release, args.keys_dir, schemas)
+    ]
+    print(json.dumps({"problems": problems, "checked": [r["release"] for r in releases]}))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
