@@ -18,6 +18,8 @@ from deploy_cases import (
     EKS_EXTRA,
     ENVIRONMENTS,
     IMAGE_TAG,
+    LOCAL_EXTRA,
+    LOCAL_WRITE_TOKENS,
     PLAYBOOK,
     RECORDS,
 )
@@ -122,7 +124,8 @@ def deploys(run_playbook, tmp_path_factory, aws_emulator):
     # checkov runs once over all four renders in the test; the role's own checkov gate is proven by
     # the checkov case of BAD_INPUTS.
     for env in ENVIRONMENTS:
-        runs.plan(env, env, {"titanic_manifests_checkov": False}, repeat=2 if env == "dev" else 1)
+        extra = {"titanic_manifests_checkov": False} | (LOCAL_EXTRA if env == "local" else {})
+        runs.plan(env, env, extra, repeat=2 if env == "dev" else 1)
     # The records of the earlier stages, and nothing else: the render takes its values from them.
     runs.plan("records", "dev", {"titanic_manifests_checkov": False}, records=RECORDS)
     # --check: validated in the scratch directory, nothing written to the render directory.
@@ -139,6 +142,30 @@ def deploys(run_playbook, tmp_path_factory, aws_emulator):
     # The recorded tag is in ECR and the credentials in Secrets Manager: every check passes, the
     # kubeconfig is written, and the run stops at the first cluster call (no API server here).
     runs.plan("eks-no-cluster", "dev", eks, tags="", records=RECORDS)
+    # podman with write tokens on: the tokens of the inventory in a Secret mounted as a file.
+    runs.plan(
+        "local-tokens",
+        "local",
+        LOCAL_EXTRA
+        | {
+            "titanic_manifests_checkov": False,
+            "titanic_manifests_write_tokens_enabled": True,
+            "titanic_manifests_write_tokens": list(LOCAL_WRITE_TOKENS),
+        },
+    )
+    # A render whose edge and network are not the platform's (no WAF, the whole VPC as the ALB's
+    # source): titanic_eks refuses it before anything else.
+    runs.plan(
+        "eks-not-the-platform",
+        "dev",
+        dict(
+            eks,
+            titanic_manifests_waf_acl_arn="",
+            titanic_manifests_alb_source_cidrs=["10.99.0.0/16"],
+        ),
+        tags="",
+        records=RECORDS,
+    )
     for key, env, extra, _ in BAD_INPUTS:
         runs.plan(key, env, extra)
     return runs

@@ -12,8 +12,9 @@ KUBERNETES_VERSION = "1.31"
 # The account of inventories/dev (the AWS emulator runs as this account for the EKS cases).
 DEV_ACCOUNT = "210987654321"
 
-# Password of the database secret in the AWS emulator (must never show up in output).
+# The database password and the write token in the AWS emulator (must never show up in output).
 EMULATOR_DB_PASSWORD = "emulator-only-4b9d2f"  # noqa: S105
+EMULATOR_WRITE_TOKEN = "emulator-only-token-7c1e0a93"  # noqa: S105
 
 # The records the provision and build stages write (docs/stages.md), for inventories/dev: the
 # deploy stage takes the cluster, database, network, IRSA and image values from them.
@@ -45,8 +46,24 @@ PLATFORM_RECORD = {
         "ecr_repository_url": f"{DEV_ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/titanic-api",
         "ecr_repository_name": "titanic-api",
         "backup_bucket_names": {"db-backups": "titanic-dev-db-backups"},
-        "irsa_role_arns": {"api": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-api"},
+        # The outputs of docs/stages.md for the edge, the network and the database bootstrap: the
+        # public and database subnets, the WAF ACL, the IRSA roles (none for the API), the secrets.
+        "irsa_role_arns": {
+            "db_bootstrap": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-db-bootstrap",
+            "load_balancer_controller": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-lbc",
+            "velero": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-velero",
+            "ebs_csi": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-ebs-csi",
+        },
         "api_db_secret_name": "titanic/dev/api/database",
+        "public_subnet_cidrs": ["10.99.0.0/24", "10.99.1.0/24"],
+        "database_subnet_cidrs": ["10.99.20.0/24", "10.99.21.0/24"],
+        "waf_web_acl_arn": (
+            f"arn:aws:wafv2:eu-west-1:{DEV_ACCOUNT}:regional/webacl/titanic-dev/0123abcd"
+        ),
+        "api_write_tokens_secret_name": "titanic/dev/api/write-tokens",
+        "db_master_secret_arn": (
+            f"arn:aws:secretsmanager:eu-west-1:{DEV_ACCOUNT}:secret:rds!db-0123-AbCdEf"
+        ),
     },
 }
 IMAGE_RECORD = {
@@ -70,6 +87,19 @@ EKS_EXTRA = {
     ),
     "titanic_manifests_checkov": False,
 }
+
+# What inventories/local takes from the local system (the CA of role postgresql_pod, the generated
+# passwords), for a render without it: the dev inventory's CA bundle stands in (any PEM renders).
+LOCAL_EXTRA = {
+    "titanic_manifests_db_ca_bundle": (
+        REPO / "inventories/dev/files/rds-ca-eu-west-1-bundle.pem"
+    ).read_text(),
+    "titanic_manifests_db_master_password": "stand-in-master-5e0c",
+    "titanic_manifests_db_password": "stand-in-login-3a9f",
+}
+
+# Write tokens of a podman render with tokens on (must never show up in output).
+LOCAL_WRITE_TOKENS = ("local-token-one-91b2", "local-token-two-0d7e")  # noqa: S105
 
 # Wrong inputs: (key, inventory, extra vars, words the failure message must contain). The checks
 # report every problem of a run at once, so one run covers several.
@@ -116,6 +146,27 @@ BAD_INPUTS = [
             "titanic_manifests_image_tag is empty",
             "run the build stage, playbooks/build.yml, or pass -e titanic_manifests_image_tag=",
         ],
+    ),
+    (
+        "edge-rules",
+        "staging",
+        {
+            "titanic_manifests_keepalive_seconds": 60,
+            "titanic_manifests_inbound_cidrs": [],
+            "titanic_manifests_db_ca_bundle": "not a certificate",
+        },
+        [
+            "titanic_manifests_keepalive_seconds (60) must exceed "
+            "titanic_manifests_alb_idle_timeout_seconds (60)",
+            "titanic_manifests_inbound_cidrs is empty",
+            "titanic_manifests_db_ca_bundle holds no PEM certificate",
+        ],
+    ),
+    (
+        "inbound-not-cidr",
+        "prod",
+        {"titanic_manifests_inbound_cidrs": ["everyone"]},
+        ["titanic_manifests_inbound_cidrs must be IPv4 CIDRs: everyone"],
     ),
     (
         "schema",

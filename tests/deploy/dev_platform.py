@@ -1,7 +1,7 @@
 """What the provision and build stages of inventories/dev leave in AWS, put into the AWS emulator:
-the recorded image tag in ECR and the API's database credentials in Secrets Manager, as the records
-of deploy_cases.py (RECORDS) name them. Shared by the deploy suite (conftest.py) and the Molecule
-scenario eks_preflight, whose prepare runs it as a program:
+the recorded image tag in ECR, the API's database credentials and write tokens in Secrets Manager,
+as the records of deploy_cases.py (RECORDS) name them. Shared by the deploy suite (conftest.py) and
+the Molecule scenario eks_preflight, whose prepare runs it as a program:
 
     python tests/deploy/dev_platform.py records          # the records, as JSON
     python tests/deploy/dev_platform.py seed <endpoint>  # the tag and the secret; {"changed": ...}
@@ -16,11 +16,19 @@ import json
 import sys
 
 import boto3
-from deploy_cases import DEV_ACCOUNT, EMULATOR_DB_PASSWORD, IMAGE_RECORD, PLATFORM_RECORD, RECORDS
+from deploy_cases import (
+    DEV_ACCOUNT,
+    EMULATOR_DB_PASSWORD,
+    EMULATOR_WRITE_TOKEN,
+    IMAGE_RECORD,
+    PLATFORM_RECORD,
+    RECORDS,
+)
 
 REGION = PLATFORM_RECORD["region"]
 REPOSITORY = PLATFORM_RECORD["outputs"]["ecr_repository_name"]
 SECRET_NAME = PLATFORM_RECORD["outputs"]["api_db_secret_name"]
+TOKENS_SECRET_NAME = PLATFORM_RECORD["outputs"]["api_write_tokens_secret_name"]
 TAG = IMAGE_RECORD["tag"]
 CREDENTIALS = {"username": "titanic_api", "password": EMULATOR_DB_PASSWORD}
 
@@ -71,11 +79,15 @@ def seed(endpoint_url: str) -> bool:
         ecr.put_image(repositoryName=REPOSITORY, imageManifest=_MANIFEST, imageTag=TAG)
         changed = True
     secrets = client("secretsmanager", endpoint_url)
-    try:
-        secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(CREDENTIALS))
-        changed = True
-    except secrets.exceptions.ResourceExistsException:
-        pass
+    for name, value in (
+        (SECRET_NAME, CREDENTIALS),
+        (TOKENS_SECRET_NAME, {"tokens": [EMULATOR_WRITE_TOKEN]}),
+    ):
+        try:
+            secrets.create_secret(Name=name, SecretString=json.dumps(value))
+            changed = True
+        except secrets.exceptions.ResourceExistsException:
+            pass
     return changed
 
 

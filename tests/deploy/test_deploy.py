@@ -14,14 +14,18 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+from cryptography import x509
 from deploy_cases import (
     BAD_INPUTS,
     DEV_ACCOUNT,
     EMULATOR_DB_PASSWORD,
+    EMULATOR_WRITE_TOKEN,
     ENVIRONMENTS,
     IMAGE_RECORD,
     IMAGE_TAG,
     KUBERNETES_VERSION,
+    LOCAL_EXTRA,
+    LOCAL_WRITE_TOKENS,
     PLATFORM_RECORD,
     RECORD_TAG,
     REPO,
@@ -87,6 +91,39 @@ def api_container(docs: list[dict]) -> dict:
     return one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
 
 
+def jobs(docs: list[dict]) -> dict[str, dict]:
+    """The Jobs by component: db-bootstrap and migration."""
+    found = {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]: d
+        for d in docs
+        if d["kind"] == "Job"
+    }
+    assert set(found) == {"db-bootstrap", "migration"}, sorted(found)
+    return found
+
+
+def pod_templates(docs: list[dict]) -> dict[str, dict]:
+    """The pod spec of the Deployment and of each Job, by component."""
+    templates = {name: job["spec"]["template"]["spec"] for name, job in jobs(docs).items()}
+    templates["api"] = one(docs, "Deployment")["spec"]["template"]["spec"]
+    return templates
+
+
+def api_settings(docs: list[dict]) -> dict:
+    """The data of the API's ConfigMap (the one named after the hash of its settings)."""
+    return one(docs, "ConfigMap", api_container(docs)["envFrom"][0]["configMapRef"]["name"])["data"]
+
+
+def inventory(env: str) -> dict:
+    return yaml.safe_load((REPO / "inventories" / env / "group_vars/all/deploy.yml").read_text())
+
+
+def rules_by_port(policy: dict, direction: str) -> list[tuple]:
+    """A NetworkPolicy's rules as (peers, ports), for exact comparisons."""
+    key = "from" if direction == "ingress" else "to"
+    return [(rule[key], rule["ports"]) for rule in policy["spec"][direction]]
+
+
 @pytest.fixture(params=ENVIRONMENTS)
 def env(request, deploys):
     run = deploys.result(request.param)
@@ -121,8 +158,11 @@ def test_index_names_every_written_object_in_apply_order(deploys, env):
         doc = yaml.safe_load((render_dir(deploys, env) / entry["file"]).read_text())
         assert (doc["kind"], doc["metadata"]["name"]) == (entry["kind"], entry["name"])
     phases = [entry["phase"] for entry in listing["objects"]]
-    order = ["pre", "migration", "rollout", "post"]
+    order = ["pre", "bootstrap", "migration", "rollout", "post"]
     assert phases == sorted(phases, key=order.index)
+    # the database login exists before the migration logs in with it
+    job_phases = [e["phase"] for e in listing["objects"] if e["kind"] == "Job"]
+    assert job_phases == ["bootstrap", "migration"]
     assert listing["image"].endswith(":" + IMAGE_TAG)
 
 
@@ -143,9 +183,7 @@ def test_recommended_labels_on_every_object(deploys, env):
 
 def test_pods_are_restricted(deploys, env):
     docs = objects(deploys, env)
-    templates = [one(docs, "Deployment")["spec"]["template"], one(docs, "Job")["spec"]["template"]]
-    for template in templates:
-        pod = template["spec"]
+    for pod in pod_templates(docs).values():
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert pod["automountServiceAccountToken"] is False
@@ -153,6 +191,8 @@ def test_pods_are_restricted(deploys, env):
         scratch = [v for v in pod["volumes"] if v.get("emptyDir") == {"sizeLimit": "64Mi"}]
         assert len(scratch) == 1
         assert scratch[0]["name"].endswith("-tmp")
+        others = [v for v in pod["volumes"] if "emptyDir" not in v]
+        assert all(set(v) & {"configMap", "secret"} for v in others), others
         for container in pod.get("initContainers", []) + pod["containers"]:
             sc = container["securityContext"]
             assert sc["runAsNonRoot"] is True
@@ -161,7 +201,9 @@ def test_pods_are_restricted(deploys, env):
             assert sc["capabilities"] == {"drop": ["ALL"]}
             assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
             mount = {"name": scratch[0]["name"], "mountPath": "/tmp"}  # noqa: S108
-            assert container["volumeMounts"] == [mount]
+            # /tmp is the only writable mount; the CA bundle and the tokens are read-only
+            assert container["volumeMounts"][0] == mount
+            assert all(m["readOnly"] is True for m in container["volumeMounts"][1:])
             assert {"requests", "limits"} <= set(container["resources"])
             assert container["image"].endswith(":" + IMAGE_TAG)
 
@@ -176,13 +218,15 @@ def test_deployment_rolls_out_safely(deploys, env):
     assert container["args"] == ["serve"]
     assert container["lifecycle"]["preStop"]["sleep"]["seconds"] > 0
     probes = {name: container[name] for name in ("startupProbe", "readinessProbe", "livenessProbe")}
+    # every probe asks the process, never the database (D12): an outage leaves the pods ready, and
+    # clients get the API's own 503 instead of the load balancer's page
     if env == "local":  # podman: exec probes (its httpGet probes need curl in the image)
         paths = {name: " ".join(p["exec"]["command"]) for name, p in probes.items()}
-        assert "/readyz" in paths["readinessProbe"] and "/healthz" in paths["livenessProbe"]
+        assert all("/healthz'" in path and "/readyz" not in path for path in paths.values()), paths
     else:
-        assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert probes["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert probes["startupProbe"]["httpGet"]["path"] == "/healthz"
+        assert {name: p["httpGet"]["path"] for name, p in probes.items()} == dict.fromkeys(
+            probes, "/healthz"
+        )
         zones = [
             c for c in template["spec"]["topologySpreadConstraints"] if "zone" in c["topologyKey"]
         ]
@@ -211,15 +255,23 @@ def test_check_mode_validates_and_writes_nothing(deploys):
 def test_records_of_the_earlier_stages_feed_the_render(deploys):
     docs = objects(deploys, "records")
     outputs = PLATFORM_RECORD["outputs"]
-    config = one(docs, "ConfigMap")["data"]
+    config = api_settings(docs)
     assert config["POSTGRES_HOST"] == outputs["db_endpoint"]
     assert config["TITANIC_REVISION"] == IMAGE_RECORD["revision"]
     assert api_container(docs)["image"] == f"{IMAGE_RECORD['repository']}:{RECORD_TAG}"
-    annotations = one(docs, "ServiceAccount")["metadata"]["annotations"]
-    assert annotations["eks.amazonaws.com/role-arn"] == outputs["irsa_role_arns"]["api"]
+    bootstrap_account = one(docs, "ServiceAccount", "titanic-api-db-bootstrap")["metadata"]
+    assert bootstrap_account["annotations"] == {
+        "eks.amazonaws.com/role-arn": outputs["irsa_role_arns"]["db_bootstrap"]
+    }
     api = one(docs, "NetworkPolicy", "titanic-api")["spec"]
-    assert {"ipBlock": {"cidr": outputs["vpc_cidr"]}} in api["ingress"][0]["from"]
-    assert [{"ipBlock": {"cidr": outputs["vpc_cidr"]}}] == api["egress"][1]["to"]
+    assert api["ingress"][0]["from"] == [
+        {"ipBlock": {"cidr": cidr}} for cidr in outputs["public_subnet_cidrs"]
+    ]
+    assert api["egress"][1]["to"] == [
+        {"ipBlock": {"cidr": cidr}} for cidr in outputs["database_subnet_cidrs"]
+    ]
+    annotations = one(docs, "Ingress")["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] == outputs["waf_web_acl_arn"]
 
 
 def test_eks_namespace_network_and_ingress(deploys):
@@ -232,29 +284,20 @@ def test_eks_namespace_network_and_ingress(deploys):
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     api = one(docs, "NetworkPolicy", "titanic-api")
     sources = [peer for rule in api["spec"]["ingress"] for peer in rule["from"]]
-    # without a platform record: the inventory's VPC CIDR
+    # without a platform record the inventory's VPC CIDR stands in (titanic_eks refuses to apply it)
     assert {"ipBlock": {"cidr": "10.20.0.0/16"}} in sources
-    assert any(
-        p.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
-        == "monitoring"
-        for p in sources
-    )
     egress_ports = [port["port"] for rule in api["spec"]["egress"] for port in rule["ports"]]
-    assert 53 in egress_ports and 5432 in egress_ports
+    assert sorted(egress_ports) == [53, 53, 5432]
 
     annotations = one(docs, "Ingress")["metadata"]["annotations"]
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith(
         f"arn:aws:acm:eu-west-1:{DEV_ACCOUNT}:"
     )
-    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/readyz"
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/healthz"
     assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
     assert one(docs, "Ingress")["spec"]["ingressClassName"] == "alb"
 
-    account = one(docs, "ServiceAccount")
-    # the IRSA trust policy names titanic:titanic-api
-    assert account["metadata"]["name"] == "titanic-api"
-
-    job = one(docs, "Job")
+    job = jobs(docs)["migration"]
     init, main = (
         job["spec"]["template"]["spec"]["initContainers"][0],
         job["spec"]["template"]["spec"]["containers"][0],
@@ -264,8 +307,12 @@ def test_eks_namespace_network_and_ingress(deploys):
 
 def test_eks_secret_on_disk_holds_no_credentials(deploys):
     for env in EKS_ENVIRONMENTS:
-        secret = one(objects(deploys, env), "Secret")
-        values = {base64.b64decode(v).decode() for v in secret["data"].values()}
+        secrets = [d for d in objects(deploys, env) if d["kind"] == "Secret"]
+        assert {s["metadata"]["name"] for s in secrets} == {
+            "titanic-api-db",
+            "titanic-api-write-tokens",
+        }
+        values = {base64.b64decode(v).decode() for s in secrets for v in s["data"].values()}
         assert values == {"set-at-apply-time-from-secrets-manager"}
 
 
@@ -288,8 +335,8 @@ def test_prod_differs_from_dev_only_through_the_inventory(deploys):
         e: one(objects(deploys, e), "Ingress")["spec"]["rules"][0]["host"] for e in EKS_ENVIRONMENTS
     }
     assert len(set(hosts.values())) == 3
-    assert one(dev, "ConfigMap")["data"]["TITANIC_LOG_LEVEL"] == "DEBUG"
-    assert one(prod, "ConfigMap")["data"]["TITANIC_LOG_LEVEL"] == "INFO"
+    assert api_settings(dev)["TITANIC_LOG_LEVEL"] == "DEBUG"
+    assert api_settings(prod)["TITANIC_LOG_LEVEL"] == "INFO"
 
 
 def test_podman_render_holds_what_podman_kube_play_takes(deploys):
@@ -298,16 +345,35 @@ def test_podman_render_holds_what_podman_kube_play_takes(deploys):
     docs = objects(deploys, "local")
     pod = one(docs, "Deployment")["spec"]["template"]["spec"]
     assert pod["hostNetwork"] is True and "ports" not in pod["containers"][0]
-    # The Secret carries the password generated for this state dir; the file is the owner's only.
-    password = (deploys.state_dir("local") / "secrets" / "db-password").read_text().strip()
-    secret = one(docs, "Secret")
+    # The Secrets carry the inventory's credentials; their files are the owner's only.
+    password = LOCAL_EXTRA["titanic_manifests_db_password"]
+    secret = one(docs, "Secret", "titanic-api-db")
     assert base64.b64decode(secret["data"]["POSTGRES_PASSWORD"]).decode() == password
+    master = one(docs, "Secret", "titanic-api-db-master")["data"]
+    master_password = LOCAL_EXTRA["titanic_manifests_db_master_password"]
+    assert base64.b64decode(master["TITANIC_DB_MASTER_PASSWORD"]).decode() == master_password
     listing = index(deploys, "local")
-    secret_file = render_dir(deploys, "local") / next(
-        e["file"] for e in listing["objects"] if e["kind"] == "Secret"
-    )
-    assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
-    assert password not in run.stdout
+    for entry in listing["objects"]:
+        if entry["kind"] == "Secret":
+            secret_file = render_dir(deploys, "local") / entry["file"]
+            assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    assert password not in run.stdout and master_password not in run.stdout
+    # the bootstrap pod reads the superuser's Secret and the API's; no other pod the superuser's
+    templates = pod_templates(docs)
+    refs = {
+        name: [
+            ref["secretRef"]["name"]
+            for ref in pod["containers"][0]["envFrom"]
+            if "secretRef" in ref
+        ]
+        for name, pod in templates.items()
+    }
+    assert refs == {
+        "db-bootstrap": ["titanic-api-db-master", "titanic-api-db"],
+        "migration": ["titanic-api-db"],
+        "api": ["titanic-api-db"],
+    }
+    assert api_settings(docs)["TITANIC_REUSE_PORT"] == "true"
     assert listing["api_url"] == "http://127.0.0.1:8080"
     assert listing["filtered_kinds"][0] == "Namespace"
 
@@ -378,10 +444,12 @@ def test_eks_path_reaches_the_cluster_after_every_check(deploys):
         "--cluster-name",
         "titanic-dev",
     ]
-    assert EMULATOR_DB_PASSWORD not in run.stdout
-    for path in deploy.rglob("*"):
-        if path.is_file():
-            assert EMULATOR_DB_PASSWORD not in path.read_text(), path
+    assert "Read the write tokens from AWS Secrets Manager" in run.stdout
+    for secret in (EMULATOR_DB_PASSWORD, EMULATOR_WRITE_TOKEN):
+        assert secret not in run.stdout
+        for path in deploy.rglob("*"):
+            if path.is_file():
+                assert secret not in path.read_text(), path
 
 
 @pytest.mark.parametrize(
@@ -413,3 +481,204 @@ def test_rollback_playbook_refuses_what_it_cannot_roll_back(run_playbook, tmp_pa
     message = " ".join(dev.failures)
     assert f"No kubeconfig at {tmp_path}/deploy/kubeconfig" in message
     assert f"No render index at {tmp_path}/deploy/manifests.json" in message
+
+
+def test_network_policies_allow_exactly_the_contracts_peers(deploys):
+    docs = objects(deploys, "records")
+    outputs = PLATFORM_RECORD["outputs"]
+    http = [{"protocol": "TCP", "port": "http"}]
+    dns = (
+        [
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                },
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    )
+    database = (
+        [{"ipBlock": {"cidr": cidr}} for cidr in outputs["database_subnet_cidrs"]],
+        [{"protocol": "TCP", "port": 5432}],
+    )
+    api = one(docs, "NetworkPolicy", "titanic-api")
+    # in: the ALB in the public subnets, and Prometheus in the monitoring namespace; nothing else
+    assert rules_by_port(api, "ingress") == [
+        ([{"ipBlock": {"cidr": cidr}} for cidr in outputs["public_subnet_cidrs"]], http),
+        (
+            [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                    },
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                }
+            ],
+            http,
+        ),
+    ]
+    assert rules_by_port(api, "egress") == [dns, database]
+    migration = one(docs, "NetworkPolicy", "titanic-api-migration")
+    assert migration["spec"]["ingress"] == []
+    assert rules_by_port(migration, "egress") == [dns, database]
+    bootstrap = one(docs, "NetworkPolicy", "titanic-api-db-bootstrap")
+    assert bootstrap["spec"]["ingress"] == []
+    # and HTTPS to Secrets Manager and STS through the NAT gateway: anywhere but the VPC
+    aws = (
+        [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [outputs["vpc_cidr"]]}}],
+        [{"protocol": "TCP", "port": 443}],
+    )
+    assert rules_by_port(bootstrap, "egress") == [dns, database, aws]
+    # each policy selects the pods of its component, and every component has one
+    selected = {
+        p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component")
+        for p in docs
+        if p["kind"] == "NetworkPolicy"
+    }
+    assert selected == {None, "api", "migration", "db-bootstrap"}
+    for component, pod in pod_templates(docs).items():
+        labels = (
+            one(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+            if component == "api"
+            else jobs(docs)[component]["spec"]["template"]["metadata"]["labels"]
+        )
+        assert labels["app.kubernetes.io/component"] == component, pod
+
+
+def test_only_the_bootstrap_service_account_has_an_iam_role(deploys):
+    docs = objects(deploys, "records")
+    outputs = PLATFORM_RECORD["outputs"]
+    accounts = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ServiceAccount"}
+    roles = {
+        name: account["metadata"].get("annotations", {}).get("eks.amazonaws.com/role-arn")
+        for name, account in accounts.items()
+    }
+    assert roles == {
+        "titanic-api": None,
+        "titanic-api-db-bootstrap": outputs["irsa_role_arns"]["db_bootstrap"],
+    }
+    assert all(a["automountServiceAccountToken"] is False for a in accounts.values())
+    templates = pod_templates(docs)
+    assert {name: pod["serviceAccountName"] for name, pod in templates.items()} == {
+        "api": "titanic-api",
+        "migration": "titanic-api",
+        "db-bootstrap": "titanic-api-db-bootstrap",
+    }
+    # the bootstrap reads both secrets itself, with its role: no Secret of credentials in its pod
+    container = templates["db-bootstrap"]["containers"][0]
+    assert container["args"] == ["db", "bootstrap"]
+    assert {e["name"]: e["value"] for e in container["env"]} == {
+        "TITANIC_DB_MASTER_SECRET_ID": outputs["db_master_secret_arn"],
+        "TITANIC_DB_LOGIN_SECRET_ID": outputs["api_db_secret_name"],
+        "AWS_REGION": PLATFORM_RECORD["region"],
+    }
+    assert [ref for ref in container["envFrom"] if "secretRef" in ref] == []
+
+
+def test_the_ingress_guards_the_edge(deploys):
+    for env in EKS_ENVIRONMENTS:
+        docs = objects(deploys, env)
+        ingress = one(docs, "Ingress")
+        annotations = ingress["metadata"]["annotations"]
+        inbound = annotations["alb.ingress.kubernetes.io/inbound-cidrs"].split(",")
+        assert inbound == inventory(env)["titanic_manifests_inbound_cidrs"]
+        # /metrics is answered by the ALB itself, by the exact-path rule ahead of /
+        paths = ingress["spec"]["rules"][0]["http"]["paths"]
+        assert [(p["path"], p["pathType"]) for p in paths] == [
+            ("/metrics", "Exact"),
+            ("/", "Prefix"),
+        ]
+        metrics = paths[0]["backend"]["service"]
+        assert metrics["port"] == {"name": "use-annotation"}
+        action = json.loads(annotations[f"alb.ingress.kubernetes.io/actions.{metrics['name']}"])
+        assert action["type"] == "fixed-response"
+        assert action["fixedResponseConfig"]["statusCode"] == "404"
+        assert json.loads(action["fixedResponseConfig"]["messageBody"])["status"] == 404
+        assert paths[1]["backend"]["service"]["name"] == "titanic-api"
+        # gunicorn outlives the ALB's idle timeout, so the ALB closes idle connections
+        idle = annotations["alb.ingress.kubernetes.io/load-balancer-attributes"]
+        assert idle == "idle_timeout.timeout_seconds=60"
+        assert int(api_settings(docs)["TITANIC_KEEPALIVE_SECONDS"]) > 60
+        assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/healthz"
+    # prod is public behind the WAF; dev and staging take their clients' CIDRs only
+    assert inventory("prod")["titanic_manifests_inbound_cidrs"] == ["0.0.0.0/0"]
+    assert "0.0.0.0/0" not in inventory("staging")["titanic_manifests_inbound_cidrs"]
+
+
+def test_every_pod_verifies_the_database_certificate(deploys, env):
+    docs = objects(deploys, env)
+    config = api_settings(docs)
+    assert config["POSTGRES_SSLMODE"] == "verify-full"
+    assert config["POSTGRES_SSLROOTCERT"] == "/etc/titanic/db-ca/ca.crt"
+    bundle = one(docs, "ConfigMap", "titanic-api-db-ca")["data"]["ca.crt"]
+    certificates = x509.load_pem_x509_certificates(bundle.encode())
+    assert certificates
+    if env != "local":
+        shipped = (REPO / "inventories" / env / "files" / "rds-ca-eu-west-1-bundle.pem").read_text()
+        assert bundle.strip() == shipped.strip()
+        names = sorted(c.subject.rfc4514_string() for c in certificates)
+        assert all("CN=Amazon RDS eu-west-1 Root CA" in name for name in names), names
+    for name, pod in pod_templates(docs).items():
+        volume = next(v for v in pod["volumes"] if v["name"] == "db-ca")
+        assert volume["configMap"]["name"] == "titanic-api-db-ca", name
+        mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+        assert mounts["db-ca"] == {
+            "name": "db-ca",
+            "mountPath": "/etc/titanic/db-ca",
+            "readOnly": True,
+        }, name
+
+
+def test_rds_ca_bundle_is_self_signed_roots_that_verify():
+    for env in EKS_ENVIRONMENTS:
+        path = REPO / "inventories" / env / "files" / "rds-ca-eu-west-1-bundle.pem"
+        for certificate in x509.load_pem_x509_certificates(path.read_bytes()):
+            assert certificate.issuer == certificate.subject
+            certificate.verify_directly_issued_by(certificate)  # raises on a corrupted copy
+
+
+def test_write_tokens_secret_only_when_enabled(deploys, env):
+    docs = objects(deploys, env)
+    enabled = env != "local"  # on in dev, staging and prod; off locally by default
+    secrets = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
+    assert ("titanic-api-write-tokens" in secrets) is enabled
+    templates = pod_templates(docs)
+    api = templates["api"]
+    env_vars = {e["name"]: e["value"] for e in api["containers"][0].get("env", [])}
+    assert ("TITANIC_WRITE_TOKENS_FILE" in env_vars) is enabled
+    assert any(v["name"] == "write-tokens" for v in api["volumes"]) is enabled
+    for name in ("migration", "db-bootstrap"):  # the Jobs never see the tokens
+        assert all(v["name"] != "write-tokens" for v in templates[name]["volumes"])
+    if enabled:
+        assert env_vars["TITANIC_WRITE_TOKENS_FILE"] == "/etc/titanic/write-tokens/tokens"
+        volume = next(v for v in api["volumes"] if v["name"] == "write-tokens")
+        assert volume["secret"]["secretName"] == "titanic-api-write-tokens"
+
+
+def test_podman_render_with_write_tokens_holds_them_in_a_private_file(deploys):
+    run = deploys.result("local-tokens")
+    assert run.status == "successful", run.failures
+    docs = objects(deploys, "local-tokens")
+    secret = one(docs, "Secret", "titanic-api-write-tokens")
+    tokens = base64.b64decode(secret["data"]["tokens"]).decode().splitlines()
+    assert tokens == list(LOCAL_WRITE_TOKENS)
+    for token in LOCAL_WRITE_TOKENS:
+        assert token not in run.stdout
+    listing = index(deploys, "local-tokens")
+    entry = next(e for e in listing["objects"] if e["name"] == "titanic-api-write-tokens")
+    mode = (render_dir(deploys, "local-tokens") / entry["file"]).stat().st_mode & 0o777
+    assert oct(mode) == "0o600"
+
+
+def test_eks_refuses_a_render_that_is_not_the_platforms(deploys):
+    run = deploys.result("eks-not-the-platform")
+    assert run.status == "failed"
+    message = " ".join(run.failures)
+    assert "the Ingress's WAF web ACL (titanic_manifests_waf_acl_arn)" in message, message
+    assert (
+        "the API NetworkPolicy's sources, the platform's public subnets "
+        "(titanic_manifests_alb_source_cidrs)" in message
+    ), message
+    assert "titanic_manifests_db_cidrs" not in message  # the database subnets are the record's
+    assert "Look up the image tag in ECR" not in run.stdout

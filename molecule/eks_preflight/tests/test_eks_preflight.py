@@ -3,7 +3,8 @@ that converge wrote, then
 `ansible-playbook playbooks/deploy.yml -i inventories/dev --tags preflight` as an operator runs it
 before a change window: it changes nothing on the converged system, and it refuses, before writing
 anything, a tag missing from ECR, the inventory's placeholder certificate and a missing platform
-record."""
+record; the render made for the platform (the bootstrap Job's IRSA role and master secret, the WAF
+ACL, the record's subnets in the NetworkPolicies) is what it checks first."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ DEV_CERTIFICATE = yaml.safe_load((DEV_VARS / "deploy.yml").read_text())[
 # Task names that show how far a run went.
 ECR_LOOKUP = "Look up the image tag in ECR"
 SECRET_READ = "Read the database credentials from AWS Secrets Manager"  # noqa: S105 (a task name)
+TOKENS_READ = "Read the write tokens from AWS Secrets Manager"  # noqa: S105 (a task name)
 FIRST_CLUSTER_CALL = "Read the Deployment as it runs now"
 
 
@@ -156,9 +158,14 @@ def test_kubeconfig_is_private_and_holds_no_secret(host):
         SecretId=PLATFORM_RECORD["outputs"]["api_db_secret_name"]
     )
     password = json.loads(secret["SecretString"])["password"]
+    tokens = dev_platform.client("secretsmanager", ENDPOINT).get_secret_value(
+        SecretId=PLATFORM_RECORD["outputs"]["api_write_tokens_secret_name"]
+    )
+    token = json.loads(tokens["SecretString"])["tokens"][0]
     for path in (STATE_DIR / "deploy").rglob("*"):
         if path.is_file():
             assert password not in path.read_text(), path
+            assert token not in path.read_text(), path
 
 
 def test_preflight_of_the_converged_system_changes_nothing():
@@ -166,7 +173,7 @@ def test_preflight_of_the_converged_system_changes_nothing():
     run = preflight()
     assert run.rc == 0, run.stdout[-3000:]
     assert (run.recap("changed"), run.recap("failed")) == (0, 0)
-    assert ECR_LOOKUP in run.stdout and SECRET_READ in run.stdout
+    assert ECR_LOOKUP in run.stdout and SECRET_READ in run.stdout and TOKENS_READ in run.stdout
     assert FIRST_CLUSTER_CALL not in run.stdout
     assert snapshot(STATE_DIR / "deploy", STATE_DIR / "records") == before
 
@@ -199,8 +206,9 @@ def test_placeholder_certificate_is_refused(tmp_path):
     run = preflight(state_dir, titanic_manifests_certificate_arn=DEV_CERTIFICATE)
     assert run.rc != 0 and run.recap("failed") == 1
     assert (
-        "titanic_eks: cannot deploy to EKS, empty or placeholder: the Ingress's ACM certificate "
-        "(titanic_manifests_certificate_arn) (run the provision stage" in run.failures
+        "titanic_eks: cannot deploy to EKS, empty, placeholder or not the platform's: "
+        "the Ingress's ACM certificate (titanic_manifests_certificate_arn) (run the provision stage"
+        in run.failures
     ), run.failures
     assert ECR_LOOKUP not in run.stdout
     assert not (state_dir / "deploy" / "kubeconfig").exists()
@@ -211,10 +219,17 @@ def test_missing_platform_record_is_refused(tmp_path):
     run = preflight(state_dir)
     assert run.rc != 0 and run.recap("failed") == 1
     assert (
-        "titanic_eks: cannot deploy to EKS, empty or placeholder: titanic_eks_cluster_name, "
-        "titanic_eks_cluster_endpoint, titanic_eks_cluster_ca_data, titanic_eks_db_secret_id, "
+        "titanic_eks: cannot deploy to EKS, empty, placeholder or not the platform's: "
+        "titanic_eks_cluster_name, titanic_eks_cluster_endpoint, titanic_eks_cluster_ca_data, "
+        "titanic_eks_db_secret_id, titanic_eks_write_tokens_secret_id, "
         "the ConfigMap's POSTGRES_HOST (titanic_manifests_db_host), "
-        "the ServiceAccount's IRSA role (titanic_manifests_iam_role_arn)" in run.failures
+        "the bootstrap ServiceAccount's IRSA role (titanic_manifests_db_bootstrap_role_arn), "
+        "the bootstrap Job's master secret (titanic_manifests_db_master_secret_id), "
+        "the Ingress's WAF web ACL (titanic_manifests_waf_acl_arn), "
+        "the API NetworkPolicy's sources, the platform's public subnets "
+        "(titanic_manifests_alb_source_cidrs), "
+        "the NetworkPolicies' database destinations, the platform's database subnets "
+        "(titanic_manifests_db_cidrs) (run the provision stage" in run.failures
     ), run.failures
     assert "run the provision stage, playbooks/provision.yml, first" in run.failures
     assert ECR_LOOKUP not in run.stdout
