@@ -14,6 +14,7 @@ import requests
 
 API = "http://127.0.0.1:8080"
 API_POD = "titanic-api-pod-0"
+SURGE_POD = "titanic-api-surge-pod-0"
 PASSENGERS = 887
 DEPLOY_DIR = Path("/var/lib/titanic-ops/local/deploy")
 HISTORY = DEPLOY_DIR / "podman-history.json"
@@ -97,18 +98,22 @@ def test_rollback_runs_the_previous_tag_again(two_tags, run_playbook):
 def test_rollout_never_ready_fails_and_the_previous_one_serves(converged, run_playbook):
     port = _closed_port()
     image, kube, history = _running_image(), KUBE_FILE.read_bytes(), HISTORY.read_bytes()
-    # Without the migration Job and with a database port nothing listens on, the new pod starts and
-    # answers /healthz, but /readyz stays 503.
+    pod = _podman("pod", "inspect", "--format", "{{.ID}}", API_POD)
+    # Without the Jobs and with a database port nothing listens on, the new pod starts and answers
+    # /healthz, but /readyz stays 503. It runs as the surge pod next to the API pod, which is never
+    # touched.
     failed = run_playbook(
         "playbooks/deploy.yml",
         cmdline=f"-e titanic_manifests_migrate=false -e titanic_manifests_db_port={port}"
-        " -e titanic_podman_ready_timeout=10",
+        """ -e titanic_podman_ready_timeout=10 -e '{"titanic_podman_job_phases": []}'""",
     )
     assert failed.status == "failed"
     message = " ".join(failed.failures)
-    assert f"{API_POD} running {image} did not become ready within 10 s" in message, message
+    assert f"{SURGE_POD} running {image} did not become ready within 10 s" in message, message
     assert f"port {port} failed: Connection refused" in message, "the pod's last log lines"
-    assert f"Restored the rollout it replaced ({image}), which is ready" in message, message
+    assert "the API pod was not touched" in message, message
+    assert _podman("pod", "inspect", "--format", "{{.ID}}", API_POD) == pod
+    assert SURGE_POD not in _podman("pod", "ps", "--format", "{{.Name}}").split()
 
     # The rollout it replaced serves again, and the failed attempt is not recorded as good.
     assert _serves_the_passengers()

@@ -146,25 +146,6 @@ def test_changed_config_rolls_the_pod_and_unchanged_does_not(converged, run_play
     assert _pod_id() == settled
 
 
-def test_database_password_drift_is_repaired_from_the_secret(converged, run_playbook):
-    """A data directory whose role password differs from the generated one (say, an older run's)."""
-    subprocess.run(
-        ["podman", "exec", "-i", f"{DB_POD}-postgres", "psql", "-U", "postgres", "-q"],
-        input="ALTER ROLE titanic PASSWORD 'not-the-secret';\n",
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    repaired = run_playbook("site.yml", cmdline="--tags build,deploy")
-    assert repaired.status == "successful", repaired.failures
-    assert any("match the credentials" in task for task in repaired.changed_tasks), (
-        repaired.changed_tasks
-    )
-    again = run_playbook("site.yml", cmdline="--tags build,deploy")
-    assert again.total("changed") == 0, again.changed_tasks
-    assert requests.get(f"{API}/readyz", timeout=5).status_code == 200
-
-
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
@@ -183,7 +164,7 @@ def test_teardown_stops_everything_and_keeps_the_data(converged, run_playbook):
     for port in (8080, 5432, 5000, 4566):
         assert not _listening(port), port
     assert (STATE_DIR / "postgresql" / "data" / "PG_VERSION").is_file()
-    assert (STATE_DIR / "secrets" / "db-password").is_file()
+    assert (STATE_DIR / "secrets" / "db-master-password").is_file()
     again = run_playbook("playbooks/teardown.yml")
     assert again.status == "successful", again.failures
     assert again.total("changed") == 0, again.changed_tasks

@@ -15,6 +15,7 @@ from ansible.template import Templar, trust_as_template
         ("{{ ['ns'] | titanic.ops.numbered_file_names }}", {"ns": "10-ns.yaml"}),
         ("{{ {'a': {'value': 1}} | titanic.ops.terraform_output_values }}", {"a": 1}),
         ("{{ [] | titanic.ops.pod_failure_reasons }}", []),
+        ("{{ [] | titanic.ops.workload_variant('surge') }}", []),
     ],
 )
 def test_filter_works_by_its_fqcn_in_a_template(expression, expected):
