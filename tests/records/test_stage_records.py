@@ -32,8 +32,20 @@ PLATFORM = {
         "ecr_repository_url": "430987654321.dkr.ecr.eu-west-1.amazonaws.com/titanic-api",
         "ecr_repository_name": "titanic-api",
         "backup_bucket_names": {"velero": "titanic-prod-velero"},
-        "irsa_role_arns": {"api": "arn:aws:iam::430987654321:role/titanic-prod-api"},
+        "irsa_role_arns": {
+            "db_bootstrap": "arn:aws:iam::430987654321:role/titanic-prod-db-bootstrap",
+            "load_balancer_controller": (
+                "arn:aws:iam::430987654321:role/titanic-prod-aws-load-balancer-controller"
+            ),
+        },
         "api_db_secret_name": "titanic/prod/api/database",
+        "public_subnet_cidrs": ["10.40.0.0/20"],
+        "database_subnet_cidrs": ["10.40.96.0/24"],
+        "waf_web_acl_arn": "",
+        "db_master_secret_arn": (
+            "arn:aws:secretsmanager:eu-west-1:430987654321:secret:rds!db-1-abcdef"
+        ),
+        "api_write_tokens_secret_name": "titanic/prod/api/write-tokens",
     },
 }
 IDENTITY = (

@@ -18,6 +18,8 @@ SHARED = {
     "titanic_db_user",
     "titanic_db_port",
     "titanic_db_password",
+    "titanic_db_master_user",
+    "titanic_db_master_password",
 }
 
 

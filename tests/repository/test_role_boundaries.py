@@ -16,6 +16,7 @@ OUTPUTS = {
     "titanic_image": {"titanic_image_outcome"},
     "titanic_manifests": {"titanic_manifests_outcome"},
     "titanic_podman": {"titanic_podman_outcome"},
+    "rehearsal": {"rehearsal_environment"},
     "stage_records": {"titanic_platform", "titanic_published_image"},
 }
 ROLES = sorted(p.parent.name for p in REPO.glob("roles/*/tasks"))
