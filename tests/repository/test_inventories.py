@@ -15,9 +15,7 @@ ENVIRONMENTS = {"L": "local", "D": "dev", "S": "staging", "P": "prod"}
 SHARED = {
     "titanic_state_dir",
     "titanic_db_name",
-    "titanic_db_user",
     "titanic_db_port",
-    "titanic_db_password",
     "titanic_db_master_user",
     "titanic_db_master_password",
 }
