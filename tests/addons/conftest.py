@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from addons_cases import CRDS_DIR, PLAYBOOK, platform_record
+from loopback import free_port, wait_until_listening
 
 
 @pytest.fixture(scope="session")
@@ -88,18 +87,12 @@ def helm_env(tmp_path) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def oci_registry(tmp_path_factory):
     """A registry of our own on a free loopback port (Debian's docker-registry, as role
     container_registry runs it), accepting `helm push`; yields host:port."""
     root = tmp_path_factory.mktemp("registry")
-    port = _free_port()
+    port = free_port()
     config = root / "config.yml"
     config.write_text(
         "version: 0.1\n"
@@ -113,15 +106,7 @@ def oci_registry(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_until_listening(port, server)
         yield f"127.0.0.1:{port}"
     finally:
         server.terminate()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dev_platform
@@ -23,6 +21,7 @@ from deploy_cases import (
     PLAYBOOK,
     RECORDS,
 )
+from loopback import free_port, wait_until_listening
 
 
 class Deploys:
@@ -82,17 +81,11 @@ class Deploys:
         return self._done[key][index]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def aws_emulator():
     """moto_server on loopback as the dev account: the recorded tag in ECR, the credentials in
     Secrets Manager."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -101,15 +94,7 @@ def aws_emulator():
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_until_listening(port, server)
         dev_platform.seed(url)
         yield url
     finally:

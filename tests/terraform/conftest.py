@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from tf_helpers import free_port
+from loopback import free_port
 
 PROVIDER_MIRROR = os.environ.get("TITANIC_TF_PROVIDER_MIRROR", "/opt/tf-plugins")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from tf_helpers import free_port
+from loopback import free_port
 
 PLAYBOOK = "tests/terraform/aws_infra_guards.yml"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import urllib.request
 
-from tf_helpers import free_port
+from loopback import free_port
 
 PLAYBOOK = "tests/terraform/aws_emulator.yml"
 

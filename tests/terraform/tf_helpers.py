@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM = shutil.which("terraform") or "/usr/local/bin/terraform"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def terraform(
