@@ -324,3 +324,19 @@ def wait_until(predicate, timeout: float, interval: float = 0.1):
         time.sleep(interval)
         result = predicate()
     return result
+
+
+def migrated_to_0001(new_database, monkeypatch) -> str:
+    """A new database with migration 0001 only (no documents filled); returns its DSN."""
+    from titanic_api import migrations
+
+    _, dsn = new_database(migrated=False)
+    conn = psycopg2.connect(dsn)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(migrations, "available", lambda: migrations._available()[:1])
+            m.setattr(migrations, "fill_documents", lambda cur: 0)
+            migrations.upgrade(conn)
+    finally:
+        conn.close()
+    return dsn

@@ -12,7 +12,7 @@ import pytest
 from titanic_api import create_app, migrations, seed
 
 from conftest import make_settings
-from support import CLI, clean_env
+from support import CLI, clean_env, migrated_to_0001
 
 
 def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -240,19 +240,6 @@ def test_revision_counts_only_statements_that_change_people(new_database):
 
 
 # -- the migration connection's timeouts ---------------------------------------------------------
-def migrated_to_0001(new_database, monkeypatch) -> str:
-    _, dsn = new_database(migrated=False)
-    conn = psycopg2.connect(dsn)
-    try:
-        with monkeypatch.context() as m:
-            m.setattr(migrations, "available", lambda: migrations._available()[:1])
-            m.setattr(migrations, "fill_documents", lambda cur: 0)
-            migrations.upgrade(conn)
-    finally:
-        conn.close()
-    return dsn
-
-
 def upgrade_cli(dsn: str, **env: str) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     done = subprocess.run(

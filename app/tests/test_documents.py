@@ -20,7 +20,7 @@ from titanic_api.db import Database
 from titanic_api.models import SELECT_COLUMNS, row_document, row_to_person
 
 from conftest import make_settings
-from support import CLI, clean_env, execute_sql, valid_person
+from support import CLI, clean_env, execute_sql, migrated_to_0001, valid_person
 
 PERSON = valid_person()
 
@@ -271,15 +271,7 @@ def test_prepared_reads_follow_a_schema_change(new_database):
 
 
 def test_a_database_without_migration_0002_is_503_not_500(new_database, monkeypatch):
-    _, dsn = new_database(migrated=False)
-    conn = psycopg2.connect(dsn)
-    try:
-        with monkeypatch.context() as m:
-            m.setattr(migrations, "available", lambda: migrations._available()[:1])
-            m.setattr(migrations, "fill_documents", lambda cur: 0)
-            migrations.upgrade(conn)
-    finally:
-        conn.close()
+    dsn = migrated_to_0001(new_database, monkeypatch)
     app = create_app(make_settings(dsn))
     try:
         client = app.test_client()
