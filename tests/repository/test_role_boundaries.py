@@ -14,6 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 OUTPUTS = {
     "aws_infra": {"aws_infra_outputs"},
     "titanic_image": {"titanic_image_outcome"},
+    "monitoring_dashboards": {"titanic_monitoring_dashboards"},
+    "monitoring_rules": {"titanic_monitoring_rules"},
+    "monitoring_pods": {"titanic_monitoring_outcome"},
     "titanic_manifests": {"titanic_manifests_outcome"},
     "titanic_podman": {"titanic_podman_outcome"},
     "rehearsal": {"rehearsal_environment"},
