@@ -45,6 +45,11 @@ def lbc_role_arn(env: str) -> str:
     return f"arn:aws:iam::{inventory_aws(env)['aws_infra_account_id']}:role/titanic-{env}-lbc"
 
 
+def fluent_bit_role_arn(env: str) -> str:
+    account = inventory_aws(env)["aws_infra_account_id"]
+    return f"arn:aws:iam::{account}:role/titanic-{env}-fluent-bit"
+
+
 def platform_record(env: str) -> dict:
     """The platform record the provision stage writes for inventories/<env> (docs/stages.md), with
     the outputs of Contract 5 (the IRSA roles of the bootstrap Job and the add-ons)."""
@@ -89,7 +94,9 @@ def platform_record(env: str) -> dict:
                 "load_balancer_controller": lbc_role_arn(env),
                 "velero": f"{arn}-velero",
                 "ebs_csi": f"{arn}-ebs-csi",
+                "fluent_bit": fluent_bit_role_arn(env),
             },
+            "api_log_group_name": f"/titanic/{env}/api",
             "api_db_secret_name": f"titanic/{env}/api/database",
             "api_write_tokens_secret_name": f"titanic/{env}/api/write-tokens",
         },

@@ -6,6 +6,7 @@ keys, CRD schemas), what it refuses, the helm of the venv, and the chart source 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from addons_cases import (
 
 LBC = "aws-load-balancer-controller"
 METRICS = "metrics-server"
+KPS = "kube-prometheus-stack"
+FLUENT_BIT = "aws-for-fluent-bit"
+RELEASES = [LBC, METRICS, KPS, FLUENT_BIT]
 
 
 def successful(renders, key: str, env: str) -> dict:
@@ -56,9 +60,13 @@ def env(request):
 def test_render_writes_each_release_values_and_its_index(renders, env, crds_dir):
     index = successful(renders, env, env)
     assert index["environment"] == env
-    assert [r["release"] for r in index["releases"]] == [LBC, METRICS]
+    assert [r["release"] for r in index["releases"]] == RELEASES
     written = {p.name for p in renders.render_dir(env).glob("*.yaml")}
-    expected = {f"{LBC}.values.yaml", f"{METRICS}.values.yaml", f"{LBC}.custom-resources.yaml"}
+    expected = {f"{r}.values.yaml" for r in RELEASES} | {
+        f"{LBC}.custom-resources.yaml",
+        f"{KPS}.objects.yaml",
+        "cluster-objects.yaml",
+    }
     assert written == expected
     for release in index["releases"]:
         assert Path(release["values_file"]).parent == renders.render_dir(env)
@@ -70,7 +78,16 @@ def test_values_and_custom_resources_validate(renders, env, crds_dir):
     schemas = checker.crd_schemas(crd_files())
     index = successful(renders, env, env)
     for release in index["releases"]:
-        assert checker.release_problems(release, ROLE / "files" / "values-keys", schemas) == []
+        assert (
+            checker.release_problems(
+                release,
+                ROLE / "files" / "values-keys",
+                schemas,
+                index["kubernetes_version"],
+                shutil.which("promtool"),
+            )
+            == []
+        )
     params = yaml.safe_load(Path(index["releases"][0]["custom_resource_files"][0]).read_text())
     assert (params["apiVersion"], params["kind"]) == ("elbv2.k8s.aws/v1beta1", "IngressClassParams")
     assert params["spec"] == values(index, LBC)["ingressClassParams"]["spec"], (
@@ -187,12 +204,17 @@ def test_prod_refuses_a_single_controller_and_a_bad_chart_source(renders, crds_d
     run = renders.run(
         "prod-rules",
         "prod",
-        {"cluster_addons_lbc_replicas": 1, "cluster_addons_chart_source": "oci://mirror/charts/"},
+        {
+            "cluster_addons_lbc_replicas": 1,
+            "cluster_addons_chart_source": "oci://mirror/charts/",
+            "titanic_monitoring_receiver": {"name": "x", "webhook_url": "https://hooks.example/x"},
+        },
     )
     assert run.status == "failed"
     message = " ".join(run.failures)
     assert "cluster_addons_lbc_replicas is 1; prod needs at least 2" in message
     assert "'oci://mirror/charts/' is not upstream" in message
+    assert "a URL is never an inventory value for a cluster" in message
 
 
 # --- versions pinned once -------------------------------------------------------------------------
@@ -200,7 +222,7 @@ def test_prod_refuses_a_single_controller_and_a_bad_chart_source(renders, crds_d
 
 def test_chart_versions_are_pinned_once():
     pins = {addon["chart"]: str(addon["version"]) for addon in PINS["cluster_addons_catalogue"]}
-    assert pins == {LBC: "3.5.0", METRICS: "3.12.2"}
+    assert pins == {LBC: "3.5.0", METRICS: "3.12.2", KPS: "88.5.3", FLUENT_BIT: "0.2.1"}
     places = [
         *REPO.glob("roles/**/*.yml"),
         *REPO.glob("roles/**/*.j2"),
@@ -226,6 +248,12 @@ def test_controller_chart_matches_the_crd_directory(crds_dir):
     row = next(line for line in readme.splitlines() if line.startswith(f"| {LBC}/"))
     lbc = next(a for a in PINS["cluster_addons_catalogue"] if a["chart"] == LBC)
     assert f"chart {lbc['version']}" in row
+    row = next(line for line in readme.splitlines() if line.startswith("| prometheus-operator/"))
+    kps = next(a for a in PINS["cluster_addons_catalogue"] if a["chart"] == KPS)
+    assert f"kube-prometheus-stack {kps['version']}" in row
+    # Every pinned checksum is the one the CRD directory publishes.
+    for crd in PINS["cluster_addons_crd_files"]:
+        assert f"{crd['sha256']}  ./{crd['file']}" in readme, crd["file"]
 
 
 # --- helm -----------------------------------------------------------------------------------------

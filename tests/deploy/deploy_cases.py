@@ -53,6 +53,7 @@ PLATFORM_RECORD = {
             "load_balancer_controller": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-lbc",
             "velero": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-velero",
             "ebs_csi": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-ebs-csi",
+            "fluent_bit": f"arn:aws:iam::{DEV_ACCOUNT}:role/titanic-dev-fluent-bit",
         },
         "api_db_secret_name": "titanic/dev/api/database",
         "public_subnet_cidrs": ["10.99.0.0/24", "10.99.1.0/24"],

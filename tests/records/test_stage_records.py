@@ -37,6 +37,7 @@ PLATFORM = {
             "load_balancer_controller": (
                 "arn:aws:iam::430987654321:role/titanic-prod-aws-load-balancer-controller"
             ),
+            "fluent_bit": "arn:aws:iam::430987654321:role/titanic-prod-fluent-bit",
         },
         "api_db_secret_name": "titanic/prod/api/database",
         "public_subnet_cidrs": ["10.40.0.0/20"],

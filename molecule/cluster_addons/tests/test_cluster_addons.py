@@ -27,6 +27,8 @@ def test_every_release_has_its_values_and_upstream_chart():
     assert [r["release"] for r in INDEX["releases"]] == [
         "aws-load-balancer-controller",
         "metrics-server",
+        "kube-prometheus-stack",
+        "aws-for-fluent-bit",
     ]
     for release in INDEX["releases"]:
         assert Path(release["values_file"]).is_file()
@@ -45,6 +47,18 @@ def test_controller_values_name_the_cluster_and_its_irsa_role():
     role = RECORD["outputs"]["irsa_role_arns"]["load_balancer_controller"]
     assert lbc["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     assert lbc["replicaCount"] >= 2
+
+
+def test_monitoring_objects_and_log_shipping_are_rendered():
+    """Our rules, monitor, routing and dashboards next to kube-prometheus-stack; Fluent Bit to the
+    API's log group under its IRSA role."""
+    kps = next(r for r in INDEX["releases"] if r["release"] == "kube-prometheus-stack")
+    kinds = {d["kind"] for d in yaml.safe_load_all(Path(kps["object_files"][0]).read_text()) if d}
+    assert kinds == {"PrometheusRule", "ServiceMonitor", "AlertmanagerConfig", "ConfigMap"}
+    shipper = values("aws-for-fluent-bit")
+    assert shipper["cloudWatchLogs"]["logGroupName"] == RECORD["outputs"]["api_log_group_name"]
+    role = RECORD["outputs"]["irsa_role_arns"]["fluent_bit"]
+    assert shipper["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role
 
 
 def test_nothing_is_left_for_the_cluster():

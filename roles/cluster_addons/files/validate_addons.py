@@ -1,6 +1,7 @@
 """Validate the add-on render of role cluster_addons without a cluster and without the charts.
 
     python validate_addons.py INDEX --keys-dir DIR --crd-file FILE [--crd-file FILE ...]
+        [--promtool PATH]
 
 INDEX is the render's addons.json. For each release:
 - its values file: against the chart's published values schema (<keys dir>/<chart>-<version>
@@ -9,7 +10,11 @@ INDEX is the render's addons.json. For each release:
   below), so a misspelt or dropped key fails here instead of being ignored by helm;
 - its custom resources: each against the openAPIV3Schema of its CRD (matched by group, version and
   kind), strictly: an object schema that lists properties accepts no other field (the API server
-  would prune it).
+  would prune it);
+- the objects the role applies itself (each release's object files, the index's cluster object
+  files): custom resources against their CRD as above, every other object strictly against the
+  Kubernetes schemas of the index's kubernetes_version (kubernetes-validate), and the rule groups
+  of each PrometheusRule with `promtool check rules` (--promtool).
 Prints {"problems": [...], "checked": [...]} as JSON; exit status 1 when there is a problem.
 The repository's tests import this module (tests/addons).
 """
@@ -19,15 +24,24 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import jsonschema
 import yaml
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """YAML 1.1 reads a plain `=` (an enum value of the AlertmanagerConfig CRD) as a `value` tag."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda load, node: load.construct_scalar(node))
+
+
 def load_yaml_documents(path: Path) -> list[dict]:
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return [doc for doc in yaml.load_all(path.read_text(), Loader=_Loader) if doc]
 
 
 def crd_schemas(crd_files: list[Path]) -> dict[tuple[str, str], dict]:
@@ -97,7 +111,63 @@ def values_key_problems(values: object, keys: object, path: str = "") -> list[st
     return problems
 
 
-def release_problems(release: dict, keys_dir: Path, schemas: dict) -> list[str]:
+def kubernetes_problems(doc: dict, kubernetes_version: str) -> list[str]:
+    """An object of the Kubernetes API, strictly against the schemas of that Kubernetes version."""
+    import kubernetes_validate  # only where the render has such objects
+
+    what = f"{doc.get('kind')} {doc.get('metadata', {}).get('name', '?')}"
+    try:
+        kubernetes_validate.validate(doc, kubernetes_version, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        where = ".".join(str(p) for p in error.path) or "(root)"
+        return [f"{what}: {where}: {error.message}"]
+    except (
+        kubernetes_validate.SchemaNotFoundError,
+        kubernetes_validate.utils.VersionNotSupportedError,
+    ) as error:
+        return [f"{what}: no Kubernetes {kubernetes_version} schema: {error}"]
+    return []
+
+
+def rule_problems(doc: dict, promtool: str) -> list[str]:
+    """The rule groups of a PrometheusRule as Prometheus loads them (`promtool check rules`)."""
+    what = f"PrometheusRule {doc.get('metadata', {}).get('name', '?')}"
+    with tempfile.NamedTemporaryFile("w", suffix=".rules.yml") as rules:
+        yaml.safe_dump({"groups": doc.get("spec", {}).get("groups", [])}, rules)
+        rules.flush()
+        checked = subprocess.run(  # noqa: S603 - promtool, given by the role, on our own file
+            [promtool, "check", "rules", rules.name], capture_output=True, text=True, check=False
+        )
+    if checked.returncode == 0:
+        return []
+    lines = (checked.stdout + checked.stderr).replace(rules.name, "rules").splitlines()
+    return [f"{what}: promtool check rules: {line.strip()}" for line in lines if line.strip()]
+
+
+def object_problems(path: Path, schemas: dict, kubernetes_version: str, promtool: str | None):
+    """Objects the role applies: a CRD's group is a custom resource, any other Kubernetes'."""
+    crd_groups = {api.rpartition("/")[0] for api, _ in schemas}
+    problems = []
+    for doc in load_yaml_documents(path):
+        if str(doc.get("apiVersion", "")).rpartition("/")[0] in crd_groups:
+            problems += custom_resource_problems(doc, schemas)
+        else:
+            problems += kubernetes_problems(doc, kubernetes_version)
+        if doc.get("kind") == "PrometheusRule":
+            if promtool:
+                problems += rule_problems(doc, promtool)
+            else:
+                problems.append("PrometheusRule: promtool is not on PATH (Debian's prometheus)")
+    return problems
+
+
+def release_problems(
+    release: dict,
+    keys_dir: Path,
+    schemas: dict,
+    kubernetes_version: str = "",
+    promtool: str | None = None,
+) -> list[str]:
     chart, version = release["chart"], release["version"]
     values = yaml.safe_load(Path(release["values_file"]).read_text()) or {}
     problems = []
@@ -113,6 +183,8 @@ def release_problems(release: dict, keys_dir: Path, schemas: dict) -> list[str]:
     for path in release.get("custom_resource_files", []):
         for doc in load_yaml_documents(Path(path)):
             problems += custom_resource_problems(doc, schemas)
+    for path in release.get("object_files", []):
+        problems += object_problems(Path(path), schemas, kubernetes_version, promtool)
     return [f"{release['release']}: {problem}" for problem in problems]
 
 
@@ -121,13 +193,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("index", type=Path)
     parser.add_argument("--keys-dir", type=Path, required=True)
     parser.add_argument("--crd-file", type=Path, action="append", default=[])
+    parser.add_argument("--promtool", default=None)
     args = parser.parse_args(argv)
     schemas = crd_schemas(args.crd_file)
-    releases = json.loads(args.index.read_text())["releases"]
+    index = json.loads(args.index.read_text())
+    releases, version = index["releases"], index.get("kubernetes_version", "")
     problems = [
+        f"cluster objects: {problem}"
+        for path in index.get("cluster_object_files", [])
+        for problem in object_problems(Path(path), schemas, version, args.promtool)
+    ]
+    problems += [
         problem
         for release in releases
-        for problem in release_problems(release, args.keys_dir, schemas)
+        for problem in release_problems(release, args.keys_dir, schemas, version, args.promtool)
     ]
     print(json.dumps({"problems": problems, "checked": [r["release"] for r in releases]}))
     return 1 if problems else 0

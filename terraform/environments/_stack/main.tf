@@ -12,6 +12,13 @@ locals {
     "arn", data.aws_partition.current.partition, "secretsmanager", var.region,
     data.aws_caller_identity.current.account_id, "secret", "${local.api_db_secret_name}-??????",
   ])
+  # CloudWatch log group of the API's logs: role aws_services creates it (with its metric filter and alarm),
+  # Fluent Bit writes to it under the IRSA role below; both get this name from the platform record.
+  api_log_group_name = "/titanic/${var.environment}/api"
+  api_log_group_arn = join(":", [
+    "arn", data.aws_partition.current.partition, "logs", var.region,
+    data.aws_caller_identity.current.account_id, "log-group", local.api_log_group_name,
+  ])
   # The service account the EBS CSI managed add-on runs its controller under.
   ebs_csi_service_account = "kube-system:ebs-csi-controller-sa"
 }
@@ -151,6 +158,19 @@ module "irsa_load_balancer_controller" {
   oidc_provider_arn                      = module.eks.oidc_provider_arn
   namespace_service_accounts             = [var.load_balancer_controller_service_account]
   attach_load_balancer_controller_policy = true
+
+  tags = var.tags
+}
+
+# Fluent Bit ships the API's container logs: it may write streams of the API's log group and nothing else
+# (no log group creation, no other group).
+module "irsa_fluent_bit" {
+  source = "../../modules/irsa"
+
+  role_name                  = "${local.name}-fluent-bit"
+  oidc_provider_arn          = module.eks.oidc_provider_arn
+  namespace_service_accounts = [var.fluent_bit_service_account]
+  log_group_arns             = [local.api_log_group_arn]
 
   tags = var.tags
 }

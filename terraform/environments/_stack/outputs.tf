@@ -147,7 +147,13 @@ output "irsa_role_arns" {
     load_balancer_controller = module.irsa_load_balancer_controller.role_arn
     velero                   = module.irsa_velero.role_arn
     ebs_csi                  = module.irsa_ebs_csi.role_arn
+    fluent_bit               = module.irsa_fluent_bit.role_arn
   }
+}
+
+output "api_log_group_name" {
+  description = "CloudWatch log group of the API's logs (created by role aws_services; Fluent Bit writes to it)."
+  value       = local.api_log_group_name
 }
 
 output "api_db_secret_name" {

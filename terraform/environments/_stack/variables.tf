@@ -213,6 +213,12 @@ variable "load_balancer_controller_service_account" {
   default     = "kube-system:aws-load-balancer-controller"
 }
 
+variable "fluent_bit_service_account" {
+  description = "Service account of Fluent Bit (aws-for-fluent-bit, role cluster_addons), which ships the API's logs to its log group, as namespace:name."
+  type        = string
+  default     = "kube-system:aws-for-fluent-bit"
+}
+
 variable "tags" {
   description = "Extra tags on every resource (the provider adds Project, Environment and ManagedBy)."
   type        = map(string)

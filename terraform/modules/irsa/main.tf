@@ -142,6 +142,28 @@ resource "aws_iam_role_policy" "velero" {
 }
 
 ################################################################################
+# Log shipping: streams of the given log groups only (a log group ARN and its streams, `<arn>:*`)
+################################################################################
+
+data "aws_iam_policy_document" "logs" {
+  count = length(var.log_group_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "WriteLogStreams"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = flatten([for arn in var.log_group_arns : [arn, "${arn}:*"]])
+  }
+}
+
+resource "aws_iam_role_policy" "logs" {
+  count = length(var.log_group_arns) > 0 ? 1 : 0
+
+  name   = "write-logs"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.logs[0].json
+}
+
+################################################################################
 # AWS Load Balancer Controller: the upstream policy of the controller version we install, unchanged
 # (policies/README.md names its source and version; replace the file when the chart is bumped).
 ################################################################################

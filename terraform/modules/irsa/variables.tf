@@ -54,6 +54,12 @@ variable "attach_load_balancer_controller_policy" {
   default     = false
 }
 
+variable "log_group_arns" {
+  description = "CloudWatch log groups whose streams the service account may create, describe and write (a log shipper); no log group is created."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
