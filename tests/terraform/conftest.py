@@ -1,4 +1,6 @@
-"""Fixtures of the Terraform suites: a throw-away AWS emulator and a Terraform CLI configuration."""
+"""Fixtures of the Terraform suites: a throw-away AWS emulator, a Terraform CLI configuration, and
+the Terraform runs of every environment, started in the background by the first test here.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +13,32 @@ from pathlib import Path
 
 import pytest
 from loopback import free_port
+from tf_helpers import TerraformRuns
 
 PROVIDER_MIRROR = os.environ.get("TITANIC_TF_PROVIDER_MIRROR", "/opt/tf-plugins")
+# Fixtures that wait for the background Terraform runs (test_environments, test_least_privilege)
+AWAITING_TERRAFORM = {"plans", "applied"}
+HERE = Path(__file__).resolve().parent
+
+
+def _awaits_terraform(item) -> bool:
+    return bool(AWAITING_TERRAFORM & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Order the session so that the background Terraform runs overlap every other suite: this
+    directory's other tests first (the first one starts the runs), then the other suites, then the
+    tests that wait for the runs, then tests/system (whose own hook keeps its teardown last)."""
+    system = HERE.parent / "system"
+
+    def rank(item) -> int:
+        path = Path(str(item.path)).resolve()
+        if path.is_relative_to(HERE):
+            return 2 if _awaits_terraform(item) else 0
+        return 3 if path.is_relative_to(system) else 1
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +88,18 @@ def tf_cli_env(tmp_path_factory):
         AWS_REGION="eu-west-1",
         CHECKPOINT_DISABLE="1",
     )
+
+
+@pytest.fixture(scope="session")
+def terraform_runs(run_playbook, tmp_path_factory, emulator, tf_cli_env):
+    """The plans of dev, staging and prod and the apply of local (tf_helpers.TerraformRuns)."""
+    runs = TerraformRuns(run_playbook, tmp_path_factory, emulator, tf_cli_env)
+    yield runs
+    runs.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def terraform_runs_started(request):
+    """Start the Terraform runs with the first test here, if a selected test needs them."""
+    if any(_awaits_terraform(item) for item in request.session.items):
+        request.getfixturevalue("terraform_runs").start()

@@ -1,55 +1,23 @@
-"""terraform/: format, validation, and the plans of dev, staging and prod with their inventory.
+"""terraform/: format, and the plans of dev, staging and prod with their inventory.
 
 The plans run against a throw-away emulator (moto_server) with a local backend: the environment's
 root module is copied and a test-only override points its provider at the emulator; everything else,
-including every size and toggle, comes from the inventory through the aws_infra role.
+including every size and toggle, comes from the inventory through the aws_infra role. There is no
+separate `terraform validate`: terraform validates a configuration before it plans or applies it,
+and every environment is planned here or applied (local, test_least_privilege.py).
+The plans and the apply run in the background (conftest.py, tf_helpers.TerraformRuns).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import shutil
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from tf_helpers import REPO, render_tfvars, terraform
+from tf_helpers import CLOUD_ENVIRONMENTS, TF, terraform
 
-TF = REPO / "terraform"
-ENVIRONMENTS = ["local", "dev", "staging", "prod"]
-CLOUD_ENVIRONMENTS = ["dev", "staging", "prod"]
 SHARED_FILES = ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]
-
-EMULATOR_OVERRIDE = """
-terraform {
-  backend "local" {}
-}
-
-provider "aws" {
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  s3_use_path_style           = true
-
-  endpoints {
-    ec2            = "%(url)s"
-    eks            = "%(url)s"
-    iam            = "%(url)s"
-    kms            = "%(url)s"
-    logs           = "%(url)s"
-    rds            = "%(url)s"
-    ecr            = "%(url)s"
-    s3             = "%(url)s"
-    secretsmanager = "%(url)s"
-    sts            = "%(url)s"
-    wafv2          = "%(url)s"
-  }
-}
-"""
 
 
 def test_terraform_fmt(tf_cli_env):
@@ -57,18 +25,7 @@ def test_terraform_fmt(tf_cli_env):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_environment_validates(env, tf_cli_env, tmp_path):
-    run_env = dict(tf_cli_env, TF_DATA_DIR=str(tmp_path / ".terraform"))
-    init = terraform(
-        ["init", "-backend=false", "-input=false", "-no-color"], TF / "environments" / env, run_env
-    )
-    assert init.returncode == 0, init.stderr
-    result = terraform(["validate", "-no-color"], TF / "environments" / env, run_env)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("env", ENVIRONMENTS[1:])
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
 def test_environments_share_one_composition(env):
     for name in SHARED_FILES:
         assert (TF / "environments" / env / name).read_text() == (
@@ -81,40 +38,13 @@ def test_environments_share_one_composition(env):
     )
 
 
-def plan_environment(env: str, work: Path, emulator: str, tfvars: dict, cli_env: dict) -> dict:
-    """Copy the environment's root module, point it at the emulator, init, plan, show -json."""
-    (work / "modules").symlink_to(TF / "modules")
-    root = work / "environments" / env
-    shutil.copytree(TF / "environments" / env, root, ignore=shutil.ignore_patterns(".terraform"))
-    (root / "zz_test_emulator_override.tf").write_text(EMULATOR_OVERRIDE % {"url": emulator})
-    # The only change to the inventory's values: the emulator's account.
-    tfvars = dict(tfvars, allowed_account_ids=["123456789012"])
-    (work / "test.tfvars.json").write_text(json.dumps(tfvars))
-    run_env = dict(cli_env, TF_DATA_DIR=str(work / ".terraform"))
-    init = terraform(["init", "-input=false", "-no-color"], root, run_env)
-    assert init.returncode == 0, init.stderr
-    plan_args = ["plan", "-input=false", "-no-color", "-out", str(work / "plan")]
-    plan = terraform([*plan_args, f"-var-file={work / 'test.tfvars.json'}"], root, run_env)
-    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr
-    show = terraform(["show", "-json", str(work / "plan")], root, run_env)
-    assert show.returncode == 0, show.stderr
-    return json.loads(show.stdout)
-
-
 @pytest.fixture(scope="module")
-def plans(emulator, tf_cli_env, run_playbook, tmp_path_factory):
+def plans(terraform_runs):
     """Plan JSON (terraform show -json) of each cloud environment, planned against the emulator."""
-    works = {env: tmp_path_factory.mktemp(f"plan-{env}") for env in CLOUD_ENVIRONMENTS}
-    tfvars = {
-        env: render_tfvars(run_playbook, env, works[env] / "inventory.tfvars.json")
+    return {
+        env: {"plan": terraform_runs.result(env), "tfvars": terraform_runs.tfvars[env]}
         for env in CLOUD_ENVIRONMENTS
     }
-    with ThreadPoolExecutor(max_workers=len(CLOUD_ENVIRONMENTS)) as pool:
-        futures = {
-            env: pool.submit(plan_environment, env, works[env], emulator, tfvars[env], tf_cli_env)
-            for env in CLOUD_ENVIRONMENTS
-        }
-        return {env: {"plan": f.result(), "tfvars": tfvars[env]} for env, f in futures.items()}
 
 
 def planned(plan: dict, resource_type: str) -> list[dict]:
@@ -165,7 +95,13 @@ def test_plan_creates_the_whole_platform(plans, env):
         if rc["type"] == "aws_iam_role"
         and rc["module_address"] in {f"module.{c}" for c in irsa_calls}
     }
-    assert irsa == {"db-bootstrap", "velero", "aws-load-balancer-controller", "ebs-csi"}
+    assert irsa == {
+        "db-bootstrap",
+        "velero",
+        "aws-load-balancer-controller",
+        "ebs-csi",
+        "fluent-bit",
+    }
 
 
 @pytest.mark.parametrize(

@@ -10,41 +10,21 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import shutil
 from pathlib import Path
 from urllib.parse import unquote
 
 import boto3
 import pytest
-from tf_helpers import REPO, render_tfvars, terraform
+from tf_helpers import REPO
 
-BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'
 NAME = "titanic-local"
 
 
 @pytest.fixture(scope="module")
-def applied(emulator, tf_cli_env, run_playbook, tmp_path_factory):
-    """Outputs of the local environment applied with its inventory's values to the emulator."""
-    work = tmp_path_factory.mktemp("apply-local")
-    (work / "modules").symlink_to(REPO / "terraform/modules")
-    root = work / "environments/local"
-    shutil.copytree(
-        REPO / "terraform/environments/local", root, ignore=shutil.ignore_patterns(".terraform")
-    )
-    (root / "zz_test_backend_override.tf").write_text(BACKEND_OVERRIDE)
-    tfvars = render_tfvars(run_playbook, "local", work / "inventory.tfvars.json")
-    (work / "test.tfvars.json").write_text(json.dumps(dict(tfvars, aws_endpoint=emulator)))
-    run_env = dict(tf_cli_env, TF_DATA_DIR=str(work / ".terraform"))
-    init = terraform(["init", "-input=false", "-no-color"], root, run_env)
-    assert init.returncode == 0, init.stderr
-    apply_args = ["apply", "-auto-approve", "-input=false", "-no-color"]
-    apply = terraform(
-        [*apply_args, f"-var-file={work / 'test.tfvars.json'}"], root, run_env, timeout=900
-    )
-    assert apply.returncode == 0, apply.stdout[-3000:] + apply.stderr
-    output = terraform(["output", "-json"], root, run_env)
-    assert output.returncode == 0, output.stderr
-    return {name: o["value"] for name, o in json.loads(output.stdout).items()}
+def applied(terraform_runs):
+    """Outputs of the local environment applied with its inventory's values to the emulator (in
+    the background since the first test of tests/terraform: conftest.py)."""
+    return terraform_runs.result("local")
 
 
 def aws(service: str, url: str):
@@ -119,7 +99,7 @@ def roles(applied, emulator) -> dict[str, list[dict]]:
 
 def test_the_roles_are_read_back(roles):
     # The probe sees the platform's roles, policies included, or the checks below prove nothing.
-    expected = {"db-bootstrap", "node", "aws-load-balancer-controller"}
+    expected = {"db-bootstrap", "node", "aws-load-balancer-controller", "fluent-bit"}
     assert {f"{NAME}-{role}" for role in expected} <= set(roles)
     assert all(roles[f"{NAME}-node"]), "the node role's AWS managed policies were not loaded"
 
@@ -163,6 +143,7 @@ def test_the_api_has_no_role(applied, roles):
         "load_balancer_controller",
         "velero",
         "ebs_csi",
+        "fluent_bit",
     }
 
 
@@ -181,6 +162,29 @@ def test_the_load_balancer_controller_policy_is_upstreams(roles):
         if actions == ["ec2:CreateTags"]:
             on_create = statement["Condition"]["StringEquals"]
             assert on_create == {"ec2:CreateAction": "CreateSecurityGroup"}
+
+
+def test_only_fluent_bit_writes_the_api_log_group_and_only_that(applied, roles, emulator):
+    """Fluent Bit writes streams of the API's log group (the one aws_services creates) and nothing
+    else: no other group, no group creation; no other role writes there."""
+    account = aws("sts", emulator).get_caller_identity()["Account"]
+    group = f"arn:aws:logs:eu-west-1:{account}:log-group:{applied['api_log_group_name']}"
+    assert applied["api_log_group_name"] == "/titanic/local/api"
+    docs = roles[f"{NAME}-fluent-bit"]
+    for action, resource in (
+        ("logs:CreateLogStream", group),
+        ("logs:DescribeLogStreams", f"{group}:*"),
+        ("logs:PutLogEvents", f"{group}:log-stream:titanic-api-abc.api"),
+    ):
+        assert allows(docs, action, resource), (action, resource)
+    other = group.replace("/titanic/local/api", "/titanic/local/api-audit")
+    assert not allows(docs, "logs:PutLogEvents", f"{other}:log-stream:x")
+    assert not allows(docs, "logs:CreateLogGroup", group)
+    assert not allows(docs, "logs:DeleteLogGroup", group)
+    assert not allows(docs, "secretsmanager:GetSecretValue", applied["db_master_secret_arn"])
+    stream = f"{group}:log-stream:x"
+    writers = {r for r, d in roles.items() if allows(d, "logs:PutLogEvents", stream)}
+    assert writers == {f"{NAME}-fluent-bit"}
 
 
 def test_the_database_lives_in_its_own_subnets(applied, emulator):
