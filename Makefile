@@ -39,7 +39,7 @@ bootstrap: venv
 up: setup ## set up, then run the whole local system (site.yml)
 	$(call say,Local system (site.yml -i $(INVENTORY)))
 	$(PLAYBOOK) site.yml
-	@printf '\nTitanic API: http://127.0.0.1:8080/people\n'
+	@printf '\nTitanic API:  http://127.0.0.1:8080/people\nPrometheus:   http://127.0.0.1:9090/targets\nAlertmanager: http://127.0.0.1:9093\n'
 
 down: venv ## stop and remove the local system (data, secrets and images are kept; see playbooks/teardown.yml)
 	$(call say,Tearing down the local system (playbooks/teardown.yml))
