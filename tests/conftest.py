@@ -5,37 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import ansible_runner
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-class PlaybookRun:
-    """The outcome of one ansible-runner run: status, per-host stats and the failure messages."""
-
-    def __init__(self, runner: ansible_runner.Runner):
-        self.status = runner.status
-        self.rc = runner.rc
-        self.stats = runner.stats or {}
-        self.stdout = runner.stdout.read()
-        # Failure messages, including those of the items of a failed loop.
-        self.failures = []
-        for event in runner.events:
-            if event.get("event") not in ("runner_on_failed", "runner_item_on_failed"):
-                continue
-            result = event["event_data"].get("res", {})
-            self.failures.append(result.get("msg", ""))
-            self.failures += [item.get("msg", "") for item in result.get("results", [])]
-        self.changed_tasks = [
-            event["event_data"].get("task", "")
-            for event in runner.events
-            if event.get("event") == "runner_on_ok"
-            and event["event_data"].get("res", {}).get("changed")
-        ]
-
-    def total(self, key: str) -> int:
-        return sum(self.stats.get(key, {}).values())
+from playbook_runs import REPO, PlaybookRun, run_playbook_in
 
 
 @pytest.fixture(scope="session")
@@ -45,21 +16,7 @@ def run_playbook(tmp_path_factory):
     def run(
         playbook: str, inventory: str | Path = "inventories/local", cmdline: str = ""
     ) -> PlaybookRun:
-        private = tmp_path_factory.mktemp("runner")
-        runner = ansible_runner.run(
-            private_data_dir=str(private),
-            project_dir=str(REPO),
-            playbook=str(REPO / playbook),
-            inventory=str(REPO / inventory)
-            if not Path(inventory).is_absolute()
-            else str(inventory),
-            cmdline=cmdline,
-            envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
-            quiet=True,
-        )
-        outcome = PlaybookRun(runner)
-        shutil.rmtree(private / "artifacts", ignore_errors=True)
-        return outcome
+        return run_playbook_in(tmp_path_factory.mktemp("runner"), playbook, inventory, cmdline)
 
     return run
 

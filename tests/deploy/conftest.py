@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import dev_platform
@@ -22,20 +24,33 @@ from deploy_cases import (
     RECORDS,
 )
 from loopback import free_port, wait_until_listening
+from playbook_runs import PlaybookRun, run_playbook_in
+
+
+def _run_repeatedly(private: Path, env: str, cmdline: str, repeat: int) -> list[PlaybookRun]:
+    """The runs of one plan, one after another (in a worker process)."""
+    runs = []
+    for attempt in range(repeat):
+        runner_dir = private / f"runner-{attempt}"
+        runner_dir.mkdir(parents=True)
+        runs.append(run_playbook_in(runner_dir, PLAYBOOK, f"inventories/{env}", cmdline))
+    return runs
 
 
 class Deploys:
-    """Runs of playbooks/deploy.yml through the shared run_playbook fixture, each done once, when
-    first needed.
+    """Runs of playbooks/deploy.yml, each done once: the one a test needs and the next planned one
+    run at the same time, in two worker processes (each run renders into a state directory of its
+    own; threads broke ansible-runner's event collection, processes do not share it)."""
 
-    (Runs in threads broke ansible-runner's event collection, so they run one after another.)
-    """
+    WORKERS = 2
 
-    def __init__(self, run_playbook, tmp: Path):
-        self._run = run_playbook
+    def __init__(self, tmp: Path):
         self._tmp = tmp
         self._plans: dict[str, tuple[str, str, int]] = {}
-        self._done: dict[str, list] = {}
+        self._started: dict[str, Future] = {}
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.WORKERS, mp_context=multiprocessing.get_context("fork")
+        )
 
     def state_dir(self, key: str) -> Path:
         return self._tmp / key
@@ -72,13 +87,27 @@ class Deploys:
         )
         self._plans[key] = (env, cmdline, repeat)
 
-    def result(self, key: str, index: int = 0):
-        if key not in self._done:
+    def _start(self, key: str) -> None:
+        if key not in self._started:
             env, cmdline, repeat = self._plans[key]
-            self._done[key] = [
-                self._run(PLAYBOOK, f"inventories/{env}", cmdline) for _ in range(repeat)
-            ]
-        return self._done[key][index]
+            self._started[key] = self._pool.submit(
+                _run_repeatedly, self._tmp / f"{key}-runners", env, cmdline, repeat
+            )
+
+    def result(self, key: str, index: int = 0) -> PlaybookRun:
+        self._start(key)
+        # Keep both workers busy with the plans no test has asked for yet, in planned order (the
+        # order the tests ask in); a selection of a few tests runs at most one run too many.
+        running = sum(not future.done() for future in self._started.values())
+        for waiting in [k for k in self._plans if k not in self._started]:
+            if running >= self.WORKERS:
+                break
+            self._start(waiting)
+            running += 1
+        return self._started[key].result()[index]
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
 
 
 @pytest.fixture(scope="session")
@@ -103,9 +132,9 @@ def aws_emulator():
 
 
 @pytest.fixture(scope="session")
-def deploys(run_playbook, tmp_path_factory, aws_emulator):
+def deploys(tmp_path_factory, aws_emulator):
     """Every run of this suite: renders, a re-render, records, check mode, EKS, wrong inputs."""
-    runs = Deploys(run_playbook, tmp_path_factory.mktemp("deploy"))
+    runs = Deploys(tmp_path_factory.mktemp("deploy"))
     # checkov runs once over all four renders in the test; the role's own checkov gate is proven by
     # the checkov case of BAD_INPUTS.
     for env in ENVIRONMENTS:
@@ -153,4 +182,5 @@ def deploys(run_playbook, tmp_path_factory, aws_emulator):
     )
     for key, env, extra, _ in BAD_INPUTS:
         runs.plan(key, env, extra)
-    return runs
+    yield runs
+    runs.close()
