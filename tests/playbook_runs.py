@@ -58,3 +58,16 @@ def run_playbook_in(
     outcome = PlaybookRun(runner)
     shutil.rmtree(private / "artifacts", ignore_errors=True)
     return outcome
+
+
+def run_playbook_repeatedly(
+    private: Path, playbook: str, inventory: str, cmdline: str, repeat: int
+) -> list[PlaybookRun]:
+    """`repeat` runs of one playbook, one after another, each in a private directory of its own
+    (what a worker process of a pool runs: pickled by name, so it lives here, not in a conftest)."""
+    runs = []
+    for attempt in range(repeat):
+        runner_dir = private / f"runner-{attempt}"
+        runner_dir.mkdir(parents=True)
+        runs.append(run_playbook_in(runner_dir, playbook, inventory, cmdline))
+    return runs

@@ -24,17 +24,7 @@ from deploy_cases import (
     RECORDS,
 )
 from loopback import free_port, wait_until_listening
-from playbook_runs import PlaybookRun, run_playbook_in
-
-
-def _run_repeatedly(private: Path, env: str, cmdline: str, repeat: int) -> list[PlaybookRun]:
-    """The runs of one plan, one after another (in a worker process)."""
-    runs = []
-    for attempt in range(repeat):
-        runner_dir = private / f"runner-{attempt}"
-        runner_dir.mkdir(parents=True)
-        runs.append(run_playbook_in(runner_dir, PLAYBOOK, f"inventories/{env}", cmdline))
-    return runs
+from playbook_runs import PlaybookRun, run_playbook_repeatedly
 
 
 class Deploys:
@@ -48,8 +38,10 @@ class Deploys:
         self._tmp = tmp
         self._plans: dict[str, tuple[str, str, int]] = {}
         self._started: dict[str, Future] = {}
+        # spawn, not fork: other suites' background threads (tests/terraform's runs) may hold locks
+        # a forked child would inherit; the worker function is imported by name (playbook_runs).
         self._pool = ProcessPoolExecutor(
-            max_workers=self.WORKERS, mp_context=multiprocessing.get_context("fork")
+            max_workers=self.WORKERS, mp_context=multiprocessing.get_context("spawn")
         )
 
     def state_dir(self, key: str) -> Path:
@@ -91,7 +83,12 @@ class Deploys:
         if key not in self._started:
             env, cmdline, repeat = self._plans[key]
             self._started[key] = self._pool.submit(
-                _run_repeatedly, self._tmp / f"{key}-runners", env, cmdline, repeat
+                run_playbook_repeatedly,
+                self._tmp / f"{key}-runners",
+                PLAYBOOK,
+                f"inventories/{env}",
+                cmdline,
+                repeat,
             )
 
     def result(self, key: str, index: int = 0) -> PlaybookRun:
