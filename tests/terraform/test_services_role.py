@@ -20,6 +20,7 @@ def services_vars(emulator: str, state_dir, **extra: str) -> str:
         "aws_services_db_host": "titanic-local.example.internal",
         "aws_services_db_secret_name": SECRET_NAME,
         "aws_services_db_kms_key_arn": "",
+        "aws_services_log_group_name": "/titanic/local/api",
         "aws_services_log_retention_days": "7",
         "aws_services_verify": "false",
         **extra,
