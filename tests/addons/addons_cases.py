@@ -85,7 +85,10 @@ def platform_record(env: str) -> dict:
             "db_master_secret_arn": f"arn:aws:secretsmanager:{region}:{account}:secret:rds-0123",
             "ecr_repository_url": f"{account}.dkr.ecr.{region}.amazonaws.com/titanic-api",
             "ecr_repository_name": "titanic-api",
-            "backup_bucket_names": {"db-backups": f"titanic-{env}-db-backups"},
+            "backup_bucket_names": {
+                "db-backups": f"titanic-{env}-db-backups",
+                "velero": f"titanic-{env}-velero",
+            },
             "waf_web_acl_arn": "",
             "irsa_role_arns": {
                 # "api" only while the record's schema still requires it (before Contract 5).

@@ -42,13 +42,22 @@ class Renders:
         return self.state_dir(key) / "addons"
 
     def run(
-        self, key: str, env: str, extra: dict | None = None, record: bool = True, tags="render"
+        self,
+        key: str,
+        env: str,
+        extra: dict | None = None,
+        record: bool = True,
+        tags="render",
+        playbook: str = PLAYBOOK,
     ):
-        """playbooks/addons.yml on inventories/<env> (--tags render unless tags says otherwise)."""
+        """playbooks/addons.yml (or another playbook that reads the platform record, such as
+        playbooks/dr/cluster.yml) on inventories/<env> (--tags render unless tags says
+        otherwise)."""
         if key not in self._done:
             variables = {
                 "titanic_state_dir": str(self.state_dir(key)),
                 "cluster_addons_crds_dir": str(self._crds),
+                "velero_operations_crds_dir": str(self._crds),
                 **(extra or {}),
             }
             if record:
@@ -58,14 +67,14 @@ class Renders:
             extra_file = self._tmp / f"{key}.json"
             extra_file.write_text(json.dumps(variables))
             options = f"-e @{extra_file}" + (f" --tags {tags}" if tags else "")
-            self._cmdlines[key] = (f"inventories/{env}", options)
-            self._done[key] = self._run(PLAYBOOK, *self._cmdlines[key])
+            self._cmdlines[key] = (playbook, f"inventories/{env}", options)
+            self._done[key] = self._run(*self._cmdlines[key])
         return self._done[key]
 
     def again(self, key: str, options: str = ""):
         """The same run once more (after run()), with further options such as --check --diff."""
-        inventory, cmdline = self._cmdlines[key]
-        return self._run(PLAYBOOK, inventory, f"{cmdline} {options}".strip())
+        playbook, inventory, cmdline = self._cmdlines[key]
+        return self._run(playbook, inventory, f"{cmdline} {options}".strip())
 
     def index(self, key: str) -> dict:
         return json.loads((self.render_dir(key) / "addons.json").read_text())

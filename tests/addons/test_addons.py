@@ -29,7 +29,8 @@ LBC = "aws-load-balancer-controller"
 METRICS = "metrics-server"
 KPS = "kube-prometheus-stack"
 FLUENT_BIT = "aws-for-fluent-bit"
-RELEASES = [LBC, METRICS, KPS, FLUENT_BIT]
+VELERO = "velero"
+RELEASES = [LBC, METRICS, KPS, FLUENT_BIT, VELERO]
 
 
 def successful(renders, key: str, env: str) -> dict:
@@ -64,6 +65,7 @@ def test_render_writes_each_release_values_and_its_index(renders, env, crds_dir)
     written = {p.name for p in renders.render_dir(env).glob("*.yaml")}
     expected = {f"{r}.values.yaml" for r in RELEASES} | {
         f"{LBC}.custom-resources.yaml",
+        f"{VELERO}.custom-resources.yaml",
         f"{KPS}.objects.yaml",
         "cluster-objects.yaml",
     }
@@ -222,7 +224,13 @@ def test_prod_refuses_a_single_controller_and_a_bad_chart_source(renders, crds_d
 
 def test_chart_versions_are_pinned_once():
     pins = {addon["chart"]: str(addon["version"]) for addon in PINS["cluster_addons_catalogue"]}
-    assert pins == {LBC: "3.5.0", METRICS: "3.12.2", KPS: "88.5.3", FLUENT_BIT: "0.2.1"}
+    assert pins == {
+        LBC: "3.5.0",
+        METRICS: "3.12.2",
+        KPS: "88.5.3",
+        FLUENT_BIT: "0.2.1",
+        VELERO: "12.1.0",
+    }
     places = [
         *REPO.glob("roles/**/*.yml"),
         *REPO.glob("roles/**/*.j2"),

@@ -83,6 +83,7 @@ def test_monitoring_objects_validate(renders, env, checker, schemas, crds_dir):
     cluster = checker.load_yaml_documents(renders.render_dir(env) / "cluster-objects.yaml")
     assert [(d["kind"], d["metadata"]["name"]) for d in cluster] == [
         ("Namespace", "monitoring"),
+        ("Namespace", "velero"),
         ("StorageClass", "gp3"),
     ]
     assert all(checker.kubernetes_problems(d, version) == [] for d in cluster)

@@ -29,6 +29,7 @@ def test_every_release_has_its_values_and_upstream_chart():
         "metrics-server",
         "kube-prometheus-stack",
         "aws-for-fluent-bit",
+        "velero",
     ]
     for release in INDEX["releases"]:
         assert Path(release["values_file"]).is_file()

@@ -1,5 +1,6 @@
 """Verify the deploy stage's local target (`molecule verify`): the API and PostgreSQL pods that
-playbooks/deploy.yml made from the rendered manifests, after side_effect rolled out molecule-2."""
+playbooks/deploy.yml made from the rendered manifests, after side_effect rolled out molecule-2, and
+the database's backup archive in the scenario's emulated S3."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import time
 
+import boto3
 import pytest
 import requests
 
@@ -15,6 +17,10 @@ API_POD = os.environ.get("MOLECULE_DEPLOY_API_POD", "titanic-api-molecule-pod-0"
 DB_POD = os.environ.get("MOLECULE_DEPLOY_DB_POD", "titanic-postgresql-molecule")
 IMAGE = os.environ.get("MOLECULE_DEPLOY_IMAGE", "localhost/titanic-api")
 STATE_DIR = os.environ.get("MOLECULE_DEPLOY_STATE_DIR", "/tmp/molecule-deploy-local")  # noqa: S108
+S3 = os.environ.get("MOLECULE_DEPLOY_S3", "http://127.0.0.1:14566")
+BACKUP_BUCKET = os.environ.get("MOLECULE_DEPLOY_BACKUP_BUCKET", "titanic-molecule-db-backups")
+# postgresql_pod_backup's default prefix and server name: s3://<bucket>/postgresql, server titanic.
+ARCHIVE = "postgresql/titanic"
 PASSENGERS = 887
 PERSON = {
     "survived": True,
@@ -54,7 +60,7 @@ def test_pod_runs(host, pod):
     assert inspect(host, "pod", pod)["State"] == "Running"
 
 
-@pytest.mark.parametrize("container", [f"{API_POD}-api", f"{DB_POD}-postgres"])
+@pytest.mark.parametrize("container", [f"{API_POD}-api", f"{DB_POD}-postgres", f"{DB_POD}-backup"])
 def test_container_is_non_root_with_read_only_root(host, container):
     data = inspect(host, "container", container)
     assert data["State"]["Running"] is True
@@ -135,3 +141,37 @@ def test_readiness_fails_without_the_database_pod_and_recovers(host):
     # the same API process recovered, and the data outlived the database pod's restart
     assert requests.get(f"{API}/people/{kept['uuid']}", timeout=5).json() == kept
     requests.delete(f"{API}/people/{kept['uuid']}", timeout=5)
+
+
+def test_the_database_archives_its_wal_and_a_base_backup(host):
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=S3,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 (the emulator's fixed test key)
+    )
+    deadline = time.monotonic() + 120
+    status, keys = {}, set()
+    while time.monotonic() < deadline:
+        status_file = host.file(f"{STATE_DIR}/postgresql/backup-status.json")
+        status = json.loads(status_file.content_string) if status_file.exists else {}
+        listed = s3.list_objects_v2(Bucket=BACKUP_BUCKET, Prefix=f"{ARCHIVE}/")
+        keys = {item["Key"] for item in listed.get("Contents", [])}
+        if status.get("last_backup_id") and any("/wals/" in key for key in keys):
+            break
+        time.sleep(2)
+    assert status.get("last_error") is None, status
+    assert f"{ARCHIVE}/base/{status.get('last_backup_id')}/backup.info" in keys, (status, keys)
+    archiver = host.run(
+        "podman exec %s psql -U postgres -At -c %s",
+        f"{DB_POD}-postgres",
+        "SELECT archived_count, last_archived_wal FROM pg_stat_archiver",
+    )
+    archived, last_wal = archiver.stdout.strip().split("|")
+    assert int(archived) > 0
+    # Listed after the archiver's answer: the segment it names as archived is in the bucket.
+    listed = s3.list_objects_v2(Bucket=BACKUP_BUCKET, Prefix=f"{ARCHIVE}/wals/{last_wal[:16]}/")
+    assert f"{ARCHIVE}/wals/{last_wal[:16]}/{last_wal}.gz" in {
+        item["Key"] for item in listed.get("Contents", [])
+    }

@@ -2,10 +2,13 @@
 
     python validate_addons.py INDEX --keys-dir DIR --crd-file FILE [--crd-file FILE ...]
         [--promtool PATH]
+    python validate_addons.py --objects FILE [--objects FILE ...] --crd-file FILE [...]
 
 INDEX is the render's addons.json. For each release:
-- its values file: against the chart's published values schema (<keys dir>/<chart>-<version>
-  .schema.json) where one exists, and always against the chart version's values keys
+- its values file: against the chart's published values schema where one exists (the index's
+  values_schema_file, else <keys dir>/<chart>-<version>.schema.json; its `required` keys of
+  mappings are left to the chart's own values, which helm merges below ours), and always against
+  the chart version's values keys
   (<chart>-<version>.yaml: a tree of the keys of the chart's values.yaml; `null` accepts anything
   below), so a misspelt or dropped key fails here instead of being ignored by helm;
 - its custom resources: each against the openAPIV3Schema of its CRD (matched by group, version and
@@ -15,6 +18,8 @@ INDEX is the render's addons.json. For each release:
   files): custom resources against their CRD as above, every other object strictly against the
   Kubernetes schemas of the index's kubernetes_version (kubernetes-validate), and the rule groups
   of each PrometheusRule with `promtool check rules` (--promtool).
+With --objects (and no INDEX), only those files' custom resources, each against its CRD as above:
+the Velero Backups and Restores of role velero_operations, the same check as the add-ons'.
 Prints {"problems": [...], "checked": [...]} as JSON; exit status 1 when there is a problem.
 The repository's tests import this module (tests/addons).
 """
@@ -95,6 +100,40 @@ def custom_resource_problems(doc: dict, schemas: dict[tuple[str, str], dict]) ->
     ]
 
 
+def merged_values_schema(schema: object, merged: bool = True) -> object:
+    """The chart's values schema as it applies to our values file alone. helm validates the
+    chart's values with ours merged over them: a mapping's `required` keys come from the chart's
+    defaults, so they are dropped where helm merges (mappings reached from the root); a list
+    replaces the chart's whole, so below `items` everything stays required."""
+    if isinstance(schema, list):
+        return [merged_values_schema(item, merged) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy_ = {}
+    for key, value in schema.items():
+        if key == "required" and merged:
+            continue
+        if key == "properties" and isinstance(value, dict):
+            copy_[key] = {name: merged_values_schema(sub, merged) for name, sub in value.items()}
+        elif key in ("items", "additionalItems"):
+            copy_[key] = merged_values_schema(value, False)
+        elif key in ("allOf", "anyOf", "oneOf", "additionalProperties", "not"):
+            copy_[key] = merged_values_schema(value, merged)
+        else:
+            copy_[key] = value
+    return copy_
+
+
+def values_schema_problems(values: object, schema: dict) -> list[str]:
+    """Our values against the chart's published values schema (merged_values_schema)."""
+    validator = jsonschema.Draft7Validator(merged_values_schema(schema))
+    problems = []
+    for error in sorted(validator.iter_errors(values), key=lambda e: list(e.absolute_path)):
+        where = ".".join(str(p) for p in error.absolute_path) or "(root)"
+        problems.append(f"values schema: {where}: {error.message}")
+    return problems
+
+
 def values_key_problems(values: object, keys: object, path: str = "") -> list[str]:
     """Keys of `values` that the chart's keys tree does not have."""
     if keys is None or not isinstance(values, dict):
@@ -171,10 +210,12 @@ def release_problems(
     chart, version = release["chart"], release["version"]
     values = yaml.safe_load(Path(release["values_file"]).read_text()) or {}
     problems = []
-    schema_file = keys_dir / f"{chart}-{version}.schema.json"
+    published = release.get("values_schema_file")
+    schema_file = Path(published or keys_dir / f"{chart}-{version}.schema.json")
     if schema_file.exists():
-        validator = jsonschema.Draft7Validator(json.loads(schema_file.read_text()))
-        problems += [f"values schema: {error.message}" for error in validator.iter_errors(values)]
+        problems += values_schema_problems(values, json.loads(schema_file.read_text()))
+    elif published:
+        problems.append(f"the values schema {schema_file} is missing")
     keys_file = keys_dir / f"{chart}-{version}.yaml"
     if keys_file.exists():
         problems += values_key_problems(values, yaml.safe_load(keys_file.read_text()))
@@ -190,12 +231,24 @@ def release_problems(
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("index", type=Path)
-    parser.add_argument("--keys-dir", type=Path, required=True)
+    parser.add_argument("index", type=Path, nargs="?")
+    parser.add_argument("--keys-dir", type=Path)
     parser.add_argument("--crd-file", type=Path, action="append", default=[])
     parser.add_argument("--promtool", default=None)
+    parser.add_argument("--objects", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
+    if (args.index is None) == (not args.objects) or (args.index and args.keys_dir is None):
+        parser.error("give INDEX with --keys-dir, or --objects")
     schemas = crd_schemas(args.crd_file)
+    if args.objects:
+        problems = [
+            f"{path.name}: {problem}"
+            for path in args.objects
+            for doc in load_yaml_documents(path)
+            for problem in custom_resource_problems(doc, schemas)
+        ]
+        print(json.dumps({"problems": problems, "checked": [str(p) for p in args.objects]}))
+        return 1 if problems else 0
     index = json.loads(args.index.read_text())
     releases, version = index["releases"], index.get("kubernetes_version", "")
     problems = [

@@ -1,0 +1,176 @@
+"""Disaster recovery of the local database (playbooks/dr, roles db_recovery and dr_drill): the drill
+within its objectives (RTO and RPO printed), a point-in-time restore (a row written after the target
+is gone, one written before it is there), a latest restore of the running database that keeps every
+row, and the guards: a wrong dr_environment, an in-place restore without its confirmation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+API = "http://127.0.0.1:8080"
+DB_CONTAINER = "titanic-postgresql-postgres"
+POSTGRESQL_DIR = Path("/var/lib/titanic-ops/local/postgresql")
+DATA_DIR = POSTGRESQL_DIR / "data"
+RTO_OBJECTIVE, RPO_OBJECTIVE = 30, 10  # inventories/local/group_vars/all/dr.yml
+LOCAL = "-e dr_environment=local"
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def _psql(sql: str, database: str = "titanic") -> str:
+    """One statement over the server container's socket, as the superuser (peer)."""
+    return subprocess.run(
+        ["podman", "exec", DB_CONTAINER, "psql", "-U", "postgres", "-d", database, "-AtXqc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def _measure() -> tuple[int, str]:
+    rows, checksum = _psql(
+        "SELECT count(*) || ' ' || md5(coalesce(string_agg(p::text, E'\\n' ORDER BY p.uuid), ''))"
+        " FROM people p"
+    ).split()
+    return int(rows), checksum
+
+
+def _archive_now() -> None:
+    """Close the current WAL segment and wait until the archive has it (what archive_timeout does
+    within seconds), so that a restore finds every write made so far."""
+    segment = _psql("SELECT pg_walfile_name(pg_switch_wal())", "postgres")
+    deadline = time.monotonic() + 60
+    archived = "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"
+    while _psql(archived, "postgres") < segment:
+        assert time.monotonic() < deadline, f"{segment} not archived within 60 s"
+        time.sleep(0.5)
+
+
+def _post(name: str) -> str:
+    person = {
+        "survived": True,
+        "passengerClass": 2,
+        "name": name,
+        "sex": "male",
+        "age": 40,
+        "siblingsOrSpousesAboard": 0,
+        "parentsOrChildrenAboard": 0,
+        "fare": 13.0,
+    }
+    answer = requests.post(f"{API}/people", json=person, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["uuid"]
+
+
+@pytest.fixture
+def replaced_data_dirs():
+    """Data directories a restore keeps beside the restored one are removed afterwards."""
+    before = set(POSTGRESQL_DIR.glob("data.replaced-*"))
+    yield
+    for path in set(POSTGRESQL_DIR.glob("data.replaced-*")) - before:
+        shutil.rmtree(path)
+
+
+def test_drill_meets_its_objectives_and_leaves_the_data_as_found(
+    converged, run_playbook, tmp_path, capsys
+):
+    before = _measure()
+    report = tmp_path / "drill.json"
+    run = run_playbook("playbooks/dr/drill.yml", cmdline=f"{LOCAL} -e dr_drill_report={report}")
+    measured = json.loads(report.read_text()) if report.exists() else {}
+    with capsys.disabled():
+        print(
+            f"\nDR drill: RTO {measured.get('rto_seconds')} s (objective {RTO_OBJECTIVE} s), "
+            f"RPO {measured.get('rpo_seconds')} s (objective {RPO_OBJECTIVE} s), "
+            f"{measured.get('acknowledged_writes')} writes acknowledged, "
+            f"{measured.get('lost_writes')} lost, restore {measured.get('restore_seconds')} s"
+        )
+    assert run.status == "successful", run.failures or run.stdout[-4000:]
+    assert measured["acknowledged_before_destruction"] >= 15
+    assert measured["failed_writes"] > 0, "the writes never failed: was the database destroyed?"
+    assert 0 < measured["rto_seconds"] <= RTO_OBJECTIVE
+    assert 0 <= measured["rpo_seconds"] <= RPO_OBJECTIVE
+    assert measured["lost_older_than_objective"] == 0, measured["lost"]
+    assert measured["data_as_found"]
+    assert _measure() == before
+    assert not _psql("SELECT name FROM people WHERE name LIKE 'dr-drill %' LIMIT 1")
+    assert requests.get(f"{API}/readyz", timeout=5).status_code == 200
+
+
+def test_restore_to_a_point_in_time(converged, run_playbook, replaced_data_dirs):
+    before = _measure()
+    kept = _post("dr-pitr written before the target")
+    time.sleep(1.5)
+    target = datetime.now(UTC).isoformat(timespec="seconds")
+    time.sleep(1.5)
+    lost = _post("dr-pitr written after the target")
+    assert any(p["uuid"] == lost for p in requests.get(f"{API}/people", timeout=10).json())
+    _archive_now()
+
+    run = run_playbook("playbooks/dr/restore.yml", cmdline=f"{LOCAL} -e dr_target_time={target}")
+    assert run.status == "successful", run.failures or run.stdout[-4000:]
+
+    assert requests.get(f"{API}/readyz", timeout=5).status_code == 200
+    assert requests.get(f"{API}/people/{kept}", timeout=10).status_code == 200
+    assert requests.get(f"{API}/people/{lost}", timeout=10).status_code == 404
+    # The list too: the restore renews the database epoch the API's list cache is keyed on.
+    listed = {p["uuid"] for p in requests.get(f"{API}/people", timeout=10).json()}
+    assert kept in listed and lost not in listed
+    # The replaced data directory is kept: it still has the row written after the target.
+    assert list(POSTGRESQL_DIR.glob("data.replaced-*"))
+    assert _psql("SELECT pg_is_in_recovery()", "postgres") == "f"
+    assert requests.delete(f"{API}/people/{kept}", timeout=10).status_code in (200, 204)
+    assert _measure() == before
+
+
+def test_latest_restore_of_the_running_database_keeps_every_row(
+    converged, run_playbook, replaced_data_dirs
+):
+    written = _post("dr-latest written just before the restore")
+    before = _measure()
+    run = run_playbook("playbooks/dr/restore.yml", cmdline=LOCAL)
+    assert run.status == "successful", run.failures or run.stdout[-4000:]
+    assert _measure() == before
+    # The clean stop's read-only setting stays with the replaced copy only: the restored one writes.
+    assert requests.delete(f"{API}/people/{written}", timeout=10).status_code in (200, 204)
+
+
+@pytest.mark.parametrize("playbook", ["backup", "restore", "drill"])
+def test_the_guard_refuses_another_environment(run_playbook, playbook):
+    run = run_playbook(f"playbooks/dr/{playbook}.yml", cmdline="-e dr_environment=prod")
+    assert run.status == "failed"
+    assert any("-e dr_environment=local" in failure for failure in run.failures), run.failures
+    assert run.total("changed") == 0
+
+
+def test_in_place_without_confirmation_is_refused_and_changes_nothing(converged, run_playbook):
+    container = subprocess.run(
+        ["podman", "container", "inspect", "--format", "{{.Id}}", DB_CONTAINER],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    before = _measure()
+    run = run_playbook("playbooks/dr/restore.yml", cmdline=f"{LOCAL} -e dr_mode=in_place")
+    assert run.status == "failed"
+    assert any("dr_confirm_in_place=true" in failure for failure in run.failures), run.failures
+    assert run.total("changed") == 0
+    assert (DATA_DIR / "PG_VERSION").exists()
+    assert (
+        subprocess.run(
+            ["podman", "container", "inspect", "--format", "{{.Id}}", DB_CONTAINER],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        == container
+    )
+    assert _measure() == before
