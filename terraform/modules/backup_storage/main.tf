@@ -13,9 +13,9 @@ module "kms" {
 }
 
 resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_18:Backup buckets are written by RDS exports and Velero only; access is audited by CloudTrail data events, not S3 server access logs.
+  # checkov:skip=CKV_AWS_18:Written only by Velero through its IRSA role (bucket velero) and, in the emulator alone, by the local pod's barman-cloud (db-backups; nothing writes it on AWS); no access log bucket here, since server access logs would need a log bucket of their own with its retention and protections. Object-level audit is planned as a CloudTrail trail with S3 data events for these buckets (issue 14); none exists yet.
   # checkov:skip=CKV2_AWS_62:Nothing consumes object events of backup buckets.
-  # checkov:skip=CKV_AWS_144:Off-region copies are the DR playbooks' job (RDS snapshot copy, Velero second location); replication would need a second region's key and bucket.
+  # checkov:skip=CKV_AWS_144:No bucket is replicated. Off-region, prod copies only RDS: each manual snapshot playbooks/dr/backup.yml takes goes to db_recovery_rds_copy_region under that region's key (role db_recovery); RDS automated backups, the velero bucket (Kubernetes objects) and Velero's EBS snapshots stay in the region, and db-backups holds nothing on AWS (barman-cloud archives exist only for the local pod, in the emulator). Replication would need a bucket and KMS key in the DR region, which no Terraform here manages.
   for_each = var.buckets
 
   bucket        = "${var.name}-${each.key}-${local.account}"
@@ -105,7 +105,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 data "aws_iam_policy_document" "bucket" {
-  for_each = aws_s3_bucket.this
+  for_each = var.deny_insecure_transport ? aws_s3_bucket.this : {}
 
   statement {
     sid     = "DenyInsecureTransport"
@@ -130,10 +130,10 @@ data "aws_iam_policy_document" "bucket" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  for_each = aws_s3_bucket.this
+  for_each = data.aws_iam_policy_document.bucket
 
-  bucket = each.value.id
-  policy = data.aws_iam_policy_document.bucket[each.key].json
+  bucket = aws_s3_bucket.this[each.key].id
+  policy = each.value.json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

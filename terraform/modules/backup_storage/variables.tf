@@ -22,6 +22,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "deny_insecure_transport" {
+  description = "Whether the bucket policy denies requests not made over TLS. Only the emulator composition turns it off: moto evaluates the condition against its plain-HTTP endpoint and would deny every write."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
