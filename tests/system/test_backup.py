@@ -53,7 +53,7 @@ def container_env(container: str) -> dict[str, str]:
 def psql(sql: str) -> str:
     """One statement as the superuser over the pod's own socket (peer), its unaligned output."""
     done = subprocess.run(
-        ["podman", "exec", "-i", f"{DB_POD}-postgres", "psql", "-U", "postgres", "-d", "postgres"]
+        ["podman", "exec", f"{DB_POD}-postgres", "psql", "-U", "postgres", "-d", "postgres"]
         + ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
         check=True,
         capture_output=True,

@@ -32,6 +32,7 @@ def _psql(sql: str, database: str = "titanic") -> str:
         check=True,
         capture_output=True,
         text=True,
+        stdin=subprocess.DEVNULL,
     ).stdout.strip()
 
 
@@ -143,7 +144,23 @@ def test_latest_restore_of_the_running_database_keeps_every_row(
     assert requests.delete(f"{API}/people/{written}", timeout=10).status_code in (200, 204)
 
 
-@pytest.mark.parametrize("playbook", ["backup", "restore", "drill"])
+def test_verify_reports_a_fresh_archive_and_fails_a_stale_one(converged, run_playbook):
+    fresh = run_playbook("playbooks/dr/verify.yml", cmdline=LOCAL)
+    assert fresh.status == "successful", fresh.failures or fresh.stdout[-4000:]
+    assert fresh.total("changed") == 0
+    assert "newest_backup_age_seconds" in fresh.stdout
+    # A limit the newest base backup cannot meet: the check fails and says where to look.
+    stale = run_playbook(
+        "playbooks/dr/verify.yml",
+        cmdline=f"{LOCAL} -e db_recovery_podman_backup_max_age_seconds=-1",
+    )
+    assert stale.status == "failed"
+    refusal = "Backup freshness of the local database"
+    assert any(refusal in failure for failure in stale.failures), stale.failures
+    assert stale.total("changed") == 0
+
+
+@pytest.mark.parametrize("playbook", ["backup", "restore", "drill", "verify"])
 def test_the_guard_refuses_another_environment(run_playbook, playbook):
     run = run_playbook(f"playbooks/dr/{playbook}.yml", cmdline="-e dr_environment=prod")
     assert run.status == "failed"
