@@ -1,5 +1,5 @@
 """No role, playbook or inventory reads what another role registered or set as a fact, except the
-documented outputs that docs/stages.md names."""
+documented outputs that docs/stages.md and each role's README name."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ OUTPUTS = {
     "titanic_podman": {"titanic_podman_outcome"},
     "rehearsal": {"rehearsal_environment"},
     "stage_records": {"titanic_platform", "titanic_published_image"},
+    "velero_operations": {"velero_operations_outcome"},
+    "db_recovery": {"titanic_dr_outcome"},
+    "dr_drill": {"titanic_dr_drill"},
 }
 ROLES = sorted(p.parent.name for p in REPO.glob("roles/*/tasks"))
 
@@ -36,6 +39,16 @@ def tasks_of(node):
             yield from tasks_of(node.get(key))
 
 
+def inputs_of(role: str) -> set[str]:
+    """The role's inputs (every entry point's options): callers pass them, even where the role also
+    sets one as a fact (db_recovery fills db_recovery_expected itself when no caller gave one)."""
+    specs = REPO / "roles" / role / "meta" / "argument_specs.yml"
+    if not specs.exists():
+        return set()
+    entry_points = yaml.safe_load(specs.read_text())["argument_specs"].values()
+    return {name for entry in entry_points for name in entry.get("options") or {}}
+
+
 def private_names(role: str) -> set[str]:
     names: set[str] = set()
     for path in (REPO / "roles" / role / "tasks").glob("*.yml"):
@@ -45,7 +58,7 @@ def private_names(role: str) -> set[str]:
             facts = task.get("ansible.builtin.set_fact")
             if isinstance(facts, dict):
                 names |= {name for name in facts if re.fullmatch(r"[a-z0-9_]+", name)}
-    return names - OUTPUTS.get(role, set())
+    return names - OUTPUTS.get(role, set()) - inputs_of(role)
 
 
 def readers(role: str) -> list[Path]:
@@ -53,7 +66,11 @@ def readers(role: str) -> list[Path]:
     other_roles = [
         p for p in REPO.glob("roles/**/*") if p.relative_to(REPO / "roles").parts[0] != role
     ]
-    places = [*REPO.glob("playbooks/*.yml"), REPO / "site.yml", *REPO.glob("inventories/**/*.yml")]
+    places = [
+        *REPO.glob("playbooks/**/*.yml"),
+        REPO / "site.yml",
+        *REPO.glob("inventories/**/*.yml"),
+    ]
     return [p for p in [*other_roles, *places] if p.suffix in {".yml", ".j2", ".py"}]
 
 
