@@ -20,9 +20,11 @@ from pathlib import Path
 
 import boto3
 import pytest
+from deploy.deploy_cases import PLATFORM_RECORD
 from loopback import free_port, wait_until_listening
 
 PLAYBOOK = "tests/dr/rds.yml"
+VERIFY_PLAYBOOK = "playbooks/dr/verify.yml"
 REGION = "eu-west-1"
 COPY_REGION = "eu-central-1"
 SOURCE = "titanic-drtest"
@@ -209,6 +211,13 @@ def test_restore_to_a_point_in_time_makes_a_new_instance_like_the_source_and_rec
     assert record["endpoint"] == restored["Endpoint"]["Address"] != source["Endpoint"]["Address"]
     assert record["source_instance_identifier"] == SOURCE
     assert record["restored_to"] == target_time == outcome["restored_to"]
+    # The source's master password is managed by RDS: the new instance has a secret of its own,
+    # which the record names (the source's stays with the source and is deleted with it).
+    new_secret = restored["MasterUserSecret"]["SecretArn"]
+    assert new_secret != source["MasterUserSecret"]["SecretArn"]
+    assert record["master_secret_arn"] == new_secret == outcome["details"]["master_secret_arn"]
+    secrets = client(emulator, "secretsmanager")
+    assert secrets.describe_secret(SecretId=new_secret)["ARN"] == new_secret
 
 
 def test_restore_to_the_latest_state_needs_no_time(run_playbook, emulator, platform, tmp_path):
@@ -289,3 +298,104 @@ def test_freshness_fails_without_any_snapshot(run_playbook, emulator, platform, 
     assert any("there is no available snapshot" in failure for failure in run.failures), (
         run.failures
     )
+
+
+def run_verify_playbook(run_playbook, emulator, tmp_path, database_record=None, **inputs):
+    """playbooks/dr/verify.yml on inventories/dev, its records in a state directory of its own:
+    the platform record naming the emulator and the source instance, and optionally a database
+    record (as a restore writes it)."""
+    records = tmp_path / "state" / "records"
+    records.mkdir(parents=True)
+    platform_record = {
+        **PLATFORM_RECORD,
+        "region": REGION,
+        "endpoint_url": emulator,
+        "outputs": {**PLATFORM_RECORD["outputs"], "db_instance_identifier": SOURCE},
+    }
+    (records / "platform.json").write_text(json.dumps(platform_record))
+    if database_record:
+        (records / "database.json").write_text(json.dumps(database_record))
+    values = {"titanic_state_dir": str(tmp_path / "state"), "dr_environment": "dev", **inputs}
+    extra = tmp_path / "verify-vars.json"
+    extra.write_text(json.dumps(values))
+    return run_playbook(VERIFY_PLAYBOOK, inventory="inventories/dev", cmdline=f"-e @{extra}")
+
+
+def test_verify_playbook_passes_with_a_fresh_snapshot_and_reports_it(
+    run_playbook, emulator, platform, tmp_path
+):
+    newest = max(
+        client(emulator, "rds").describe_db_snapshots(DBInstanceIdentifier=SOURCE)["DBSnapshots"],
+        key=lambda snapshot: snapshot["SnapshotCreateTime"],
+    )
+    run = run_verify_playbook(run_playbook, emulator, tmp_path)
+    assert run.status == "successful", run.failures or run.stdout[-3000:]
+    assert run.total("changed") == 0
+    assert "verified   dev (eks) at" in run.stdout
+    assert f"backup     {newest['DBSnapshotIdentifier']}" in run.stdout
+    assert "newest_snapshot_age_hours:" in run.stdout and "max_age_hours: 26" in run.stdout
+    assert "rows not counted" in run.stdout
+
+
+def test_verify_playbook_fails_when_the_newest_snapshot_is_too_old(
+    run_playbook, emulator, platform, tmp_path
+):
+    run = run_verify_playbook(
+        run_playbook, emulator, tmp_path, db_recovery_rds_snapshot_max_age_hours=0
+    )
+    assert run.status == "failed"
+    assert any(
+        f"Snapshot freshness of {SOURCE}" in failure and "above the limit of 0 h" in failure
+        for failure in run.failures
+    ), run.failures
+
+
+def test_verify_playbook_checks_the_database_records_instance_and_fails_without_a_snapshot(
+    run_playbook, emulator, platform, tmp_path
+):
+    """After a restore the database record names the instance the API uses: verify checks it."""
+    rds = client(emulator, "rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="titanic-drtest-r1",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="titanic_admin",
+        MasterUserPassword=os.urandom(8).hex(),
+        StorageEncrypted=True,
+        PubliclyAccessible=False,
+        BackupRetentionPeriod=1,
+    )
+    for snapshot in rds.describe_db_snapshots(DBInstanceIdentifier="titanic-drtest-r1")[
+        "DBSnapshots"
+    ]:
+        rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
+    record = {
+        "schema": "titanic-ops/database/v1",
+        "environment": "dev",
+        "written_at": "2026-11-30T14:10:00Z",
+        "instance_identifier": "titanic-drtest-r1",
+        "endpoint": "titanic-drtest-r1.emulated",
+        "port": 5432,
+        "db_name": "titanic",
+        "source_instance_identifier": SOURCE,
+        "restored_to": "2026-11-30T14:05:00+00:00",
+    }
+    run = run_verify_playbook(run_playbook, emulator, tmp_path, database_record=record)
+    assert run.status == "failed"
+    assert any(
+        "Snapshot freshness of titanic-drtest-r1: there is no available snapshot" in failure
+        for failure in run.failures
+    ), run.failures
+
+
+def test_verify_playbook_refuses_another_environment_and_checks_nothing(
+    run_playbook, emulator, platform, tmp_path
+):
+    run = run_verify_playbook(run_playbook, emulator, tmp_path, dr_environment="prod")
+    assert run.status == "failed"
+    assert run.failures == [
+        "playbooks/dr/verify.yml checks the database of inventory 'dev': name it to confirm,"
+        " -e dr_environment=dev (given: 'prod'). Nothing was checked."
+    ]
+    assert "Read the instance the API uses" not in run.stdout
