@@ -14,6 +14,7 @@ import dev_platform
 import pytest
 from deploy_cases import (
     BAD_INPUTS,
+    DATABASE_RECORD,
     DEV_ACCOUNT,
     EKS_EXTRA,
     ENVIRONMENTS,
@@ -139,6 +140,13 @@ def deploys(tmp_path_factory, aws_emulator):
         runs.plan(env, env, extra, repeat=2 if env == "dev" else 1)
     # The records of the earlier stages, and nothing else: the render takes its values from them.
     runs.plan("records", "dev", {"titanic_manifests_checkov": False}, records=RECORDS)
+    # After an RDS restore: the database record names the new instance and its own master secret.
+    runs.plan(
+        "restored",
+        "dev",
+        {"titanic_manifests_checkov": False},
+        records=RECORDS | {"database": DATABASE_RECORD},
+    )
     # --check: validated in the scratch directory, nothing written to the render directory.
     runs.plan("check", "dev", {"titanic_manifests_checkov": False}, options="--check --diff")
     eks = dict(EKS_EXTRA, titanic_eks_aws_endpoint_url=aws_emulator)

@@ -80,6 +80,22 @@ IMAGE_RECORD = {
     "audit": {"status": "pass", "report": ""},
 }
 RECORDS = {"platform": PLATFORM_RECORD, "image": IMAGE_RECORD}
+# What playbooks/dr/restore.yml writes after an RDS restore into a new instance whose master
+# password RDS manages: the deploy stage moves the API and its database bootstrap to it.
+DATABASE_RECORD = {
+    "schema": "titanic-ops/database/v1",
+    "environment": "dev",
+    "written_at": "2025-01-02T03:04:05Z",
+    "instance_identifier": "titanic-dev-r20250102030000",
+    "endpoint": "titanic-dev-r20250102030000.c0ffee.eu-west-1.rds.amazonaws.com",
+    "port": 5433,
+    "db_name": "titanic_restored",
+    "source_instance_identifier": "titanic-dev",
+    "restored_to": "2025-01-02T02:00:00Z",
+    "master_secret_arn": (
+        f"arn:aws:secretsmanager:eu-west-1:{DEV_ACCOUNT}:secret:rds!db-4567-GhIjKl"
+    ),
+}
 
 # What the records cannot say: a real ACM certificate (titanic_eks refuses the inventory's one).
 EKS_EXTRA = {

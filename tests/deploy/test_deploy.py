@@ -17,6 +17,7 @@ import yaml
 from cryptography import x509
 from deploy_cases import (
     BAD_INPUTS,
+    DATABASE_RECORD,
     DEV_ACCOUNT,
     EMULATOR_DB_PASSWORD,
     EMULATOR_WRITE_TOKEN,
@@ -574,6 +575,29 @@ def test_only_the_bootstrap_service_account_has_an_iam_role(deploys):
         "AWS_REGION": PLATFORM_RECORD["region"],
     }
     assert [ref for ref in container["envFrom"] if "secretRef" in ref] == []
+
+
+def test_a_restores_record_moves_the_api_and_its_bootstrap_to_the_restored_instance(deploys):
+    docs = objects(deploys, "restored")
+    outputs = PLATFORM_RECORD["outputs"]
+    config = api_settings(docs)
+    assert (config["POSTGRES_HOST"], config["POSTGRES_PORT"], config["POSTGRES_DB"]) == (
+        DATABASE_RECORD["endpoint"],
+        str(DATABASE_RECORD["port"]),
+        DATABASE_RECORD["db_name"],
+    )
+    # The restored instance has a master secret of its own, not the source's.
+    container = pod_templates(docs)["db-bootstrap"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["TITANIC_DB_MASTER_SECRET_ID"] == DATABASE_RECORD["master_secret_arn"]
+    assert env["TITANIC_DB_MASTER_SECRET_ID"] != outputs["db_master_secret_arn"]
+    # The API's login secret stays the platform's: the bootstrap writes the new login into it.
+    assert env["TITANIC_DB_LOGIN_SECRET_ID"] == outputs["api_db_secret_name"]
+    assert {"protocol": "TCP", "port": DATABASE_RECORD["port"]} in [
+        port
+        for rule in one(docs, "NetworkPolicy", "titanic-api")["spec"]["egress"]
+        for port in rule.get("ports", [])
+    ]
 
 
 def test_the_ingress_guards_the_edge(deploys):

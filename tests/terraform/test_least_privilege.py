@@ -3,7 +3,8 @@
 The local environment (the composition every environment shares) is applied to a throw-away
 emulator, and every IAM role it holds is read back from IAM: inline and attached policies, AWS
 managed ones included (the emulator loads their documents). Only the database bootstrap's role may
-read the RDS master secret or decrypt with the database's key; the API has no role at all.
+read the RDS master secret (the platform's, and by their tag its restored instances') or decrypt
+with the database's key; the API has no role at all.
 """
 
 from __future__ import annotations
@@ -113,6 +114,56 @@ def test_only_the_bootstrap_reads_the_master_secret(applied, roles):
         if allows(docs, action, secret)
     }
     assert readers == {f"{NAME}-db-bootstrap"}
+
+
+def test_only_the_bootstrap_reads_the_master_secrets_of_this_platforms_restored_instances(
+    applied, roles, emulator
+):
+    """A restore (playbooks/dr/restore.yml) creates <instance>-r<UTC time> with a master secret
+    of its own, rds!db-<uuid>, that RDS tags with the instance's ARN: the bootstrap may read it, by
+    that tag, and no other restored or RDS-managed secret; no other role may read any."""
+    source = aws("rds", emulator).describe_db_instances(DBInstanceIdentifier=NAME)["DBInstances"][0]
+    instance_arn = source["DBInstanceArn"]
+    assert instance_arn.endswith(f":db:{NAME}")
+    account = instance_arn.split(":")[4]
+    # The restore puts the new secret under the source secret's key, which the bootstrap may use.
+    assert source["MasterUserSecret"]["KmsKeyId"] == applied["db_kms_key_arn"]
+    secret_prefix = applied["db_master_secret_arn"].split(":secret:")[0] + ":secret:"
+    restored_secret = f"{secret_prefix}rds!db-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-AbC123"
+    readers = {
+        role
+        for role, docs in roles.items()
+        if allows(docs, "secretsmanager:GetSecretValue", restored_secret)
+    }
+    assert readers == {f"{NAME}-db-bootstrap"}
+    docs = roles[f"{NAME}-db-bootstrap"]
+    assert not allows(docs, "secretsmanager:DescribeSecret", restored_secret)
+    assert not allows(docs, "secretsmanager:PutSecretValue", restored_secret)
+    granting = [
+        statement
+        for doc in docs
+        for statement in as_list_of_statements(doc)
+        if statement.get("Condition")
+        and allows([{"Statement": [statement]}], "secretsmanager:GetSecretValue", restored_secret)
+    ]
+    assert len(granting) == 1, granting
+    assert as_list(granting[0]["Resource"]) == [f"{secret_prefix}rds!db-*"]
+    condition = granting[0]["Condition"]
+    assert set(condition) == {"StringLike"}
+    assert set(condition["StringLike"]) == {
+        "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn"
+    }
+    patterns = condition["StringLike"]["secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn"]
+    assert as_list(patterns) == [f"{instance_arn}-r*"]
+    # IAM's StringLike: `*` any characters, `?` one, as fnmatch (the pattern has no brackets).
+    assert matches(f"{instance_arn}-r20261130120000", patterns, ignore_case=False)
+    for other in (
+        instance_arn,  # the source's own secret is granted by its ARN, not by this statement
+        instance_arn.replace(f":db:{NAME}", ":db:titanic-dev-r20261130120000"),
+        instance_arn.replace(f":db:{NAME}", f":db:{NAME}x-r20261130120000"),
+        instance_arn.replace(f":{account}:", ":210987654321:") + "-r20261130120000",
+    ):
+        assert not matches(other, patterns, ignore_case=False), other
 
 
 def test_only_the_bootstrap_decrypts_with_the_database_key(applied, roles):

@@ -113,14 +113,17 @@ module "waf" {
 
 # The API itself calls no AWS API and has no IAM role. The database bootstrap Job is the only workload
 # that may read the RDS master secret (tests/terraform checks it): it creates the API's login with it.
+# After an RDS restore (playbooks/dr/restore.yml, docs/decisions.md D18) it reads the new instance's own master
+# secret, which RDS creates then under the same key: granted by the instance ARN RDS tags it with (<ARN>-r*).
 module "irsa_db_bootstrap" {
   source = "../../modules/irsa"
 
-  role_name                  = "${local.name}-db-bootstrap"
-  oidc_provider_arn          = module.eks.oidc_provider_arn
-  namespace_service_accounts = [var.db_bootstrap_service_account]
-  secret_arns                = [module.rds.master_user_secret_arn, local.api_db_secret_arn_pattern]
-  kms_key_arns               = [module.rds.kms_key_arn]
+  role_name                                = "${local.name}-db-bootstrap"
+  oidc_provider_arn                        = module.eks.oidc_provider_arn
+  namespace_service_accounts               = [var.db_bootstrap_service_account]
+  secret_arns                              = [module.rds.master_user_secret_arn, local.api_db_secret_arn_pattern]
+  rds_managed_secret_instance_arn_patterns = ["${module.rds.db_instance_arn}-r*"]
+  kms_key_arns                             = [module.rds.kms_key_arn]
 
   tags = var.tags
 }

@@ -3,6 +3,16 @@ data "aws_region" "current" {}
 locals {
   # The provider ARN ends with the issuer host and path: arn:aws:iam::ACCOUNT:oidc-provider/oidc.eks.REGION.amazonaws.com/id/ID
   oidc_issuer = element(split("oidc-provider/", var.oidc_provider_arn), 1)
+
+  # RDS names the master secrets it manages rds!db-<uuid>, in the partition, region and account of their
+  # instance (arn:PARTITION:rds:REGION:ACCOUNT:db:ID): the names are random, the instance's tag is not.
+  rds_managed_secret_arns = distinct([
+    for pattern in var.rds_managed_secret_instance_arn_patterns : format(
+      "arn:%s:secretsmanager:%s:%s:secret:rds!db-*",
+      split(":", pattern)[1], split(":", pattern)[3], split(":", pattern)[4],
+    )
+  ])
+  reads_secrets = length(var.secret_arns) > 0 || length(var.rds_managed_secret_instance_arn_patterns) > 0
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -48,12 +58,33 @@ resource "aws_iam_role_policy_attachment" "this" {
 ################################################################################
 
 data "aws_iam_policy_document" "secrets" {
-  count = length(var.secret_arns) > 0 ? 1 : 0
+  count = local.reads_secrets ? 1 : 0
 
-  statement {
-    sid       = "ReadSecrets"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = var.secret_arns
+  dynamic "statement" {
+    for_each = length(var.secret_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadSecrets"
+      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+      resources = var.secret_arns
+    }
+  }
+
+  # The master secret of an instance RDS created later (a restore), known only by the tag RDS puts on it.
+  dynamic "statement" {
+    for_each = length(var.rds_managed_secret_instance_arn_patterns) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadRdsManagedMasterSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = local.rds_managed_secret_arns
+
+      condition {
+        test     = "StringLike"
+        variable = "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn"
+        values   = var.rds_managed_secret_instance_arn_patterns
+      }
+    }
   }
 
   dynamic "statement" {
@@ -75,7 +106,7 @@ data "aws_iam_policy_document" "secrets" {
 }
 
 resource "aws_iam_role_policy" "secrets" {
-  count = length(var.secret_arns) > 0 ? 1 : 0
+  count = local.reads_secrets ? 1 : 0
 
   name   = "read-secrets"
   role   = aws_iam_role.this.id

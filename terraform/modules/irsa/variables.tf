@@ -30,8 +30,19 @@ variable "secret_arns" {
   default     = []
 }
 
+variable "rds_managed_secret_instance_arn_patterns" {
+  description = "RDS instance ARNs, `*` and `?` allowed (StringLike), whose RDS-managed master secrets (`rds!db-*`, tagged `aws:rds:primaryDBInstanceArn` by RDS) the service account may read: instances created after this role, such as restores. Their KMS key belongs in `kms_key_arns`."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.rds_managed_secret_instance_arn_patterns : can(regex("^arn:[a-z-]+:rds:[a-z0-9-]+:[0-9]{12}:db:[a-z][a-z0-9-]*[*?]*$", p))])
+    error_message = "Give each pattern as an RDS instance ARN, arn:PARTITION:rds:REGION:ACCOUNT:db:IDENTIFIER, wildcards at its end only."
+  }
+}
+
 variable "kms_key_arns" {
-  description = "KMS keys the service account may decrypt with (the keys of `secret_arns`, through Secrets Manager only; of `s3_bucket_arns`)."
+  description = "KMS keys the service account may decrypt with (the keys of `secret_arns` and of the secrets of `rds_managed_secret_instance_arn_patterns`, through Secrets Manager only; of `s3_bucket_arns`)."
   type        = list(string)
   default     = []
 }
