@@ -272,10 +272,11 @@ def test_freshness_fails_when_the_newest_snapshot_is_older_than_the_limit(
     ), run.failures
 
 
-def test_freshness_fails_without_any_snapshot(run_playbook, emulator, platform, tmp_path):
+def instance_without_snapshots(emulator, identifier: str) -> None:
+    """An encrypted, private, backed-up instance without snapshots (moto makes one at creation)."""
     rds = client(emulator, "rds")
     rds.create_db_instance(
-        DBInstanceIdentifier="titanic-nosnap",
+        DBInstanceIdentifier=identifier,
         Engine="postgres",
         DBInstanceClass="db.t4g.micro",
         AllocatedStorage=20,
@@ -285,8 +286,12 @@ def test_freshness_fails_without_any_snapshot(run_playbook, emulator, platform, 
         PubliclyAccessible=False,
         BackupRetentionPeriod=1,
     )
-    for snapshot in rds.describe_db_snapshots(DBInstanceIdentifier="titanic-nosnap")["DBSnapshots"]:
+    for snapshot in rds.describe_db_snapshots(DBInstanceIdentifier=identifier)["DBSnapshots"]:
         rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
+
+
+def test_freshness_fails_without_any_snapshot(run_playbook, emulator, platform, tmp_path):
+    instance_without_snapshots(emulator, "titanic-nosnap")
     run, _ = run_entry_point(
         run_playbook,
         emulator,
@@ -354,22 +359,7 @@ def test_verify_playbook_checks_the_database_records_instance_and_fails_without_
     run_playbook, emulator, platform, tmp_path
 ):
     """After a restore the database record names the instance the API uses: verify checks it."""
-    rds = client(emulator, "rds")
-    rds.create_db_instance(
-        DBInstanceIdentifier="titanic-drtest-r1",
-        Engine="postgres",
-        DBInstanceClass="db.t4g.micro",
-        AllocatedStorage=20,
-        MasterUsername="titanic_admin",
-        MasterUserPassword=os.urandom(8).hex(),
-        StorageEncrypted=True,
-        PubliclyAccessible=False,
-        BackupRetentionPeriod=1,
-    )
-    for snapshot in rds.describe_db_snapshots(DBInstanceIdentifier="titanic-drtest-r1")[
-        "DBSnapshots"
-    ]:
-        rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
+    instance_without_snapshots(emulator, "titanic-drtest-r1")
     record = {
         "schema": "titanic-ops/database/v1",
         "environment": "dev",
