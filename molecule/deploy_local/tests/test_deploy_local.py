@@ -16,6 +16,7 @@ API = os.environ.get("MOLECULE_DEPLOY_API", "http://127.0.0.1:18080")
 API_POD = os.environ.get("MOLECULE_DEPLOY_API_POD", "titanic-api-molecule-pod-0")
 DB_POD = os.environ.get("MOLECULE_DEPLOY_DB_POD", "titanic-postgresql-molecule")
 IMAGE = os.environ.get("MOLECULE_DEPLOY_IMAGE", "localhost/titanic-api")
+DB_PORT = os.environ.get("MOLECULE_DEPLOY_DB_PORT", "15432")
 STATE_DIR = os.environ.get("MOLECULE_DEPLOY_STATE_DIR", "/tmp/molecule-deploy-local")  # noqa: S108
 S3 = os.environ.get("MOLECULE_DEPLOY_S3", "http://127.0.0.1:14566")
 BACKUP_BUCKET = os.environ.get("MOLECULE_DEPLOY_BACKUP_BUCKET", "titanic-molecule-db-backups")
@@ -163,11 +164,14 @@ def test_the_database_archives_its_wal_and_a_base_backup(host):
         time.sleep(2)
     assert status.get("last_error") is None, status
     assert f"{ARCHIVE}/base/{status.get('last_backup_id')}/backup.info" in keys, (status, keys)
+    # Over the pod's socket, which is named after the scenario's port.
     archiver = host.run(
-        "podman exec %s psql -U postgres -At -c %s",
+        "podman exec %s psql -U postgres -p %s -At -c %s",
         f"{DB_POD}-postgres",
+        DB_PORT,
         "SELECT archived_count, last_archived_wal FROM pg_stat_archiver",
     )
+    assert archiver.rc == 0, archiver.stderr
     archived, last_wal = archiver.stdout.strip().split("|")
     assert int(archived) > 0
     # Listed after the archiver's answer: the segment it names as archived is in the bucket.
