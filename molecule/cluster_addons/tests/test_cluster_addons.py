@@ -65,3 +65,19 @@ def test_monitoring_objects_and_log_shipping_are_rendered():
 def test_nothing_is_left_for_the_cluster():
     """The install was skipped: no kubeconfig was written."""
     assert not (STATE_DIR / "addons" / "kubeconfig").exists()
+
+
+def test_the_dr_backup_and_restore_are_rendered_for_the_api_namespace():
+    """side_effect's playbooks/dr/cluster.yml: a Backup of the API's namespace, and its Restore
+    into a new namespace, written where role velero_operations keeps them (valid against CRDs)."""
+    rendered = {
+        document["kind"]: document
+        for path in (STATE_DIR / "dr" / "cluster").glob("*.yaml")
+        for document in [yaml.safe_load(path.read_text())]
+    }
+    backup, restore = rendered["Backup"], rendered["Restore"]
+    assert backup["metadata"]["name"] == "titanic-prod-molecule"
+    assert backup["spec"]["includedNamespaces"] == ["titanic"]
+    assert backup["spec"]["volumeSnapshotLocations"] == [backup["spec"]["storageLocation"]]
+    assert restore["spec"]["backupName"] == "titanic-prod-molecule"
+    assert restore["spec"]["namespaceMapping"] == {"titanic": "titanic-restored"}

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import boto3
 import pytest
 import requests
+import yaml
 
 API = os.environ.get("MOLECULE_DEPLOY_API", "http://127.0.0.1:18080")
 API_POD = os.environ.get("MOLECULE_DEPLOY_API_POD", "titanic-api-molecule-pod-0")
@@ -18,6 +20,11 @@ DB_POD = os.environ.get("MOLECULE_DEPLOY_DB_POD", "titanic-postgresql-molecule")
 IMAGE = os.environ.get("MOLECULE_DEPLOY_IMAGE", "localhost/titanic-api")
 DB_PORT = os.environ.get("MOLECULE_DEPLOY_DB_PORT", "15432")
 STATE_DIR = os.environ.get("MOLECULE_DEPLOY_STATE_DIR", "/tmp/molecule-deploy-local")  # noqa: S108
+# The local inventory's RTO and RPO objectives; the report of side_effect's drill (dr_drill_report).
+LOCAL_DR_OBJECTIVES = (
+    Path(__file__).resolve().parents[3] / "inventories" / "local" / "group_vars" / "all" / "dr.yml"
+)
+DRILL_REPORT = f"{STATE_DIR}/drill.json"
 S3 = os.environ.get("MOLECULE_DEPLOY_S3", "http://127.0.0.1:14566")
 BACKUP_BUCKET = os.environ.get("MOLECULE_DEPLOY_BACKUP_BUCKET", "titanic-molecule-db-backups")
 # postgresql_pod_backup's default prefix and server name: s3://<bucket>/postgresql, server titanic.
@@ -179,3 +186,30 @@ def test_the_database_archives_its_wal_and_a_base_backup(host):
     assert f"{ARCHIVE}/wals/{last_wal[:16]}/{last_wal}.gz" in {
         item["Key"] for item in listed.get("Contents", [])
     }
+
+
+def test_the_drill_met_its_objectives_and_left_the_data_as_found(host):
+    """side_effect's fire drill (playbooks/dr/drill.yml): the database destroyed under a steady
+    stream of writes and restored from the archive, within the local inventory's objectives."""
+    objectives = yaml.safe_load(LOCAL_DR_OBJECTIVES.read_text())
+    rto, rpo = (
+        objectives["dr_drill_rto_objective_seconds"],
+        objectives["dr_drill_rpo_objective_seconds"],
+    )
+    report = host.file(DRILL_REPORT)
+    assert report.exists, f"side_effect's drill wrote no {DRILL_REPORT}"
+    measured = json.loads(report.content_string)
+    assert measured["acknowledged_before_destruction"] >= 15
+    assert measured["failed_writes"] > 0, "the writes never failed: was the database destroyed?"
+    assert 0 < measured["rto_seconds"] <= rto
+    assert 0 <= measured["rpo_seconds"] <= rpo
+    assert measured["lost_older_than_objective"] == 0, measured["lost"]
+    assert measured["data_as_found"]
+    leftover = host.run(
+        "podman exec %s psql -U postgres -p %s -d titanic -At -c %s",
+        f"{DB_POD}-postgres",
+        DB_PORT,
+        "SELECT count(*) FROM people WHERE name LIKE 'dr-drill %'",
+    )
+    assert leftover.rc == 0, leftover.stderr
+    assert leftover.stdout.strip() == "0"
