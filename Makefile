@@ -13,7 +13,7 @@ export ANSIBLE_FORCE_COLOR := $(if $(CI),0,1)
 export BC_SKIP_MAPPING := TRUE
 PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
-say = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
+say = @printf '\n\033[1m==> %s\033[0m  (%s)\n' "$(1)" "$$(date -u +%H:%M:%S)"
 
 .PHONY: help setup venv bootstrap up down lint test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal image bench lock
 
