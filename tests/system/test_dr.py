@@ -17,6 +17,7 @@ import requests
 
 API = "http://127.0.0.1:8080"
 DB_CONTAINER = "titanic-postgresql-postgres"
+BACKUP_CONTAINER = "titanic-postgresql-backup"
 POSTGRESQL_DIR = Path("/var/lib/titanic-ops/local/postgresql")
 DATA_DIR = POSTGRESQL_DIR / "data"
 LOCAL = "-e dr_environment=local"
@@ -54,6 +55,15 @@ def _archive_now() -> None:
         time.sleep(0.5)
 
 
+def _base_backup_now() -> None:
+    subprocess.run(
+        ["podman", "exec", BACKUP_CONTAINER, "titanic-backup", "now"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
 def _post(name: str) -> str:
     person = {
         "survived": True,
@@ -88,6 +98,9 @@ def test_restore_to_a_point_in_time(converged, run_playbook, replaced_data_dirs)
     lost = _post("dr-pitr written after the target")
     assert any(p["uuid"] == lost for p in requests.get(f"{API}/people", timeout=10).json())
     _archive_now()
+    # A base backup after the target: the restore starts from an older one, and the new timeline
+    # branches off before this one, which test_latest_restore_... must then pass over.
+    _base_backup_now()
 
     run = run_playbook("playbooks/dr/restore.yml", cmdline=f"{LOCAL} -e dr_target_time={target}")
     assert run.status == "successful", run.failures or run.stdout[-4000:]
@@ -108,6 +121,8 @@ def test_restore_to_a_point_in_time(converged, run_playbook, replaced_data_dirs)
 def test_latest_restore_of_the_running_database_keeps_every_row(
     converged, run_playbook, replaced_data_dirs
 ):
+    """After the point-in-time restore, the archive's newest base backup is on the timeline that
+    restore left: the latest restore starts from one the newest timeline descends from."""
     written = _post("dr-latest written just before the restore")
     before = _measure()
     run = run_playbook("playbooks/dr/restore.yml", cmdline=LOCAL)

@@ -6,7 +6,11 @@ barman-cloud tools plus:
   --target-time ISO-8601   print {"backups": [...], "chosen": {...} or null}: each base backup
                            with id, name, status, begin/end time (ISO 8601, UTC), begin/end WAL,
                            timeline and size in the bucket; chosen is the newest completed one that
-                           ended before the target ("" or absent: the newest). barman's own
+                           ended before the target ("" or absent: the newest) and that the newest
+                           timeline descends from: recovery follows that timeline ('latest'), so a
+                           base backup taken on an older timeline after the newest one branched off
+                           it (a backup between a point-in-time target and its restore) cannot start
+                           it. barman's own
                            `backup-list --format json` writes times with ctime(), without their
                            zone: a point-in-time restore must not guess it.
   --prefetch-to DIR --from-wal WAL
@@ -24,6 +28,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from barman.clients.cloud_cli import create_argument_parser
@@ -67,8 +72,60 @@ def sizes(cloud_interface, prefix: str) -> dict[str, int]:
     return totals
 
 
-def choose(backups: list[dict], target: datetime.datetime | None) -> dict | None:
-    done = [b for b in backups if b["status"] == BackupInfo.DONE and b["end_time"]]
+def archived_wals(cloud_interface, server_name: str):
+    """The names of the archive's WAL segments and history files, without their compression."""
+    prefix = f"{cloud_interface.path}/{server_name}/wals/".lstrip("/")
+    paginator = cloud_interface.s3.meta.client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=cloud_interface.bucket_name, Prefix=prefix):
+        for item in page.get("Contents", []):
+            name = item["Key"].rsplit("/", 1)[-1]
+            for extension in ALLOWED_COMPRESSIONS:
+                name = name.removesuffix(extension)
+            yield name
+
+
+def lsn(text: str) -> int:
+    high, low = text.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def timeline_history(cloud_interface, server_name: str) -> tuple[int, dict[int, int]]:
+    """The archive's newest timeline and, from its history file, the LSN at which each of its
+    ancestors was left (timeline 1 has no history file)."""
+    names = archived_wals(cloud_interface, server_name)
+    histories = {name for name in names if is_history_file(name)}
+    if not histories:
+        return 1, {}
+    newest = max(histories)
+    downloader = CloudWalDownloader(cloud_interface=cloud_interface, server_name=server_name)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / newest
+        downloader.download_wal(newest, str(path))
+        text = path.read_text()
+    left = {}
+    for line in text.splitlines():  # "<parent timeline> <LSN where it was left> <reason>"
+        fields = line.split()
+        if fields and fields[0].isdigit():
+            left[int(fields[0])] = lsn(fields[1])
+    return int(newest[:8], 16), left
+
+
+def descends(backup: dict, newest: int, left: dict[int, int]) -> bool:
+    """Whether the newest timeline's recovery can start from this backup: it is on that timeline,
+    or on an ancestor and consistent before that ancestor was left."""
+    if backup["timeline"] == newest:
+        return True
+    return backup["timeline"] in left and lsn(backup["end_xlog"]) <= left[backup["timeline"]]
+
+
+def choose(
+    backups: list[dict], target: datetime.datetime | None, newest: int, left: dict[int, int]
+) -> dict | None:
+    done = [
+        b
+        for b in backups
+        if b["status"] == BackupInfo.DONE and b["end_time"] and descends(b, newest, left)
+    ]
     if target is not None:
         done = [b for b in done if datetime.datetime.fromisoformat(b["end_time"]) < target]
     return max(done, key=lambda b: datetime.datetime.fromisoformat(b["end_time"]), default=None)
@@ -82,16 +139,8 @@ def wanted_wal(name: str, first: str) -> bool:
 
 
 def prefetch(cloud_interface, server_name: str, first: str, directory: Path) -> dict:
-    prefix = f"{cloud_interface.path}/{server_name}/wals/".lstrip("/")
-    paginator = cloud_interface.s3.meta.client.get_paginator("list_objects_v2")
-    names = set()
-    for page in paginator.paginate(Bucket=cloud_interface.bucket_name, Prefix=prefix):
-        for item in page.get("Contents", []):
-            name = item["Key"].rsplit("/", 1)[-1]
-            for extension in ALLOWED_COMPRESSIONS:
-                name = name.removesuffix(extension)
-            if wanted_wal(name, first):
-                names.add(name)
+    archived = archived_wals(cloud_interface, server_name)
+    names = {name for name in archived if wanted_wal(name, first)}
     downloader = CloudWalDownloader(cloud_interface=cloud_interface, server_name=server_name)
     directory.mkdir(mode=0o700, exist_ok=True)
     for name in sorted(names):
@@ -123,6 +172,7 @@ def main(argv: list[str]) -> int:
             "end_time": iso(info.end_time),
             "begin_wal": info.begin_wal,
             "end_wal": info.end_wal,
+            "end_xlog": info.end_xlog,
             "timeline": info.timeline,
             "size_bytes": in_bucket.get(info.backup_id, 0),
         }
@@ -130,8 +180,9 @@ def main(argv: list[str]) -> int:
         if info is not None
     ]
     backups.sort(key=lambda b: b["id"])
-    chosen = choose(backups, target)
-    print(json.dumps({"backups": backups, "chosen": chosen}))
+    newest, left = timeline_history(cloud_interface, config.server_name)
+    chosen = choose(backups, target, newest, left)
+    print(json.dumps({"backups": backups, "chosen": chosen, "timeline": newest}))
     return 0
 
 
