@@ -36,7 +36,7 @@ from barman.clients.cloud_walrestore import CloudWalDownloader
 from barman.cloud import ALLOWED_COMPRESSIONS, CloudBackupCatalog
 from barman.cloud_providers import get_cloud_interface
 from barman.infofile import BackupInfo
-from barman.xlog import is_history_file, is_wal_file
+from barman.xlog import is_history_file, is_wal_file, parse_lsn
 
 
 def parse_arguments(argv: list[str]):
@@ -84,11 +84,6 @@ def archived_wals(cloud_interface, server_name: str):
             yield name
 
 
-def lsn(text: str) -> int:
-    high, low = text.split("/")
-    return (int(high, 16) << 32) + int(low, 16)
-
-
 def timeline_history(cloud_interface, server_name: str) -> tuple[int, dict[int, int]]:
     """The archive's newest timeline and, from its history file, the LSN at which each of its
     ancestors was left (timeline 1 has no history file)."""
@@ -106,7 +101,7 @@ def timeline_history(cloud_interface, server_name: str) -> tuple[int, dict[int, 
     for line in text.splitlines():  # "<parent timeline> <LSN where it was left> <reason>"
         fields = line.split()
         if fields and fields[0].isdigit():
-            left[int(fields[0])] = lsn(fields[1])
+            left[int(fields[0])] = parse_lsn(fields[1])
     return int(newest[:8], 16), left
 
 
@@ -115,7 +110,7 @@ def descends(backup: dict, newest: int, left: dict[int, int]) -> bool:
     or on an ancestor and consistent before that ancestor was left."""
     if backup["timeline"] == newest:
         return True
-    return backup["timeline"] in left and lsn(backup["end_xlog"]) <= left[backup["timeline"]]
+    return backup["timeline"] in left and parse_lsn(backup["end_xlog"]) <= left[backup["timeline"]]
 
 
 def choose(
