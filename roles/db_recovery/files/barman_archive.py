@@ -7,10 +7,10 @@ barman-cloud tools plus:
                            with id, name, status, begin/end time (ISO 8601, UTC), begin/end WAL,
                            timeline and size in the bucket; chosen is the newest completed one that
                            ended before the target ("" or absent: the newest) and that the newest
-                           timeline descends from: recovery follows that timeline ('latest'), so a
-                           base backup taken on an older timeline after the newest one branched off
-                           it (a backup between a point-in-time target and its restore) cannot start
-                           it. barman's own
+                           timeline (of the archive's files and its backups) descends from: recovery
+                           follows that timeline ('latest'), so a base backup taken on an older
+                           timeline after the newest one branched off it (a backup between a
+                           point-in-time target and its restore) cannot start it. barman's own
                            `backup-list --format json` writes times with ctime(), without their
                            zone: a point-in-time restore must not guess it.
   --prefetch-to DIR --from-wal WAL
@@ -84,25 +84,30 @@ def archived_wals(cloud_interface, server_name: str):
             yield name
 
 
-def timeline_history(cloud_interface, server_name: str) -> tuple[int, dict[int, int]]:
-    """The archive's newest timeline and, from its history file, the LSN at which each of its
-    ancestors was left (timeline 1 has no history file)."""
-    names = archived_wals(cloud_interface, server_name)
-    histories = {name for name in names if is_history_file(name)}
-    if not histories:
-        return 1, {}
-    newest = max(histories)
+def timeline_history(
+    cloud_interface, server_name: str, backups: list[dict]
+) -> tuple[int, dict[int, int]]:
+    """The newest timeline the archive or its backups know and, from that timeline's history file,
+    the LSN at which each of its ancestors was left. Without that file (timeline 1 has none; an
+    archive started afresh under a server already promoted lacks it) no ancestor is known."""
+    names = set(archived_wals(cloud_interface, server_name))
+    timelines = {int(name[:8], 16) for name in names if is_history_file(name) or is_wal_file(name)}
+    timelines |= {backup["timeline"] for backup in backups if backup["timeline"]}
+    newest = max(timelines, default=1)
+    history = f"{newest:08X}.history"
+    if history not in names:
+        return newest, {}
     downloader = CloudWalDownloader(cloud_interface=cloud_interface, server_name=server_name)
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / newest
-        downloader.download_wal(newest, str(path))
+        path = Path(scratch) / history
+        downloader.download_wal(history, str(path))
         text = path.read_text()
     left = {}
     for line in text.splitlines():  # "<parent timeline> <LSN where it was left> <reason>"
         fields = line.split()
         if fields and fields[0].isdigit():
             left[int(fields[0])] = parse_lsn(fields[1])
-    return int(newest[:8], 16), left
+    return newest, left
 
 
 def descends(backup: dict, newest: int, left: dict[int, int]) -> bool:
@@ -175,7 +180,7 @@ def main(argv: list[str]) -> int:
         if info is not None
     ]
     backups.sort(key=lambda b: b["id"])
-    newest, left = timeline_history(cloud_interface, config.server_name)
+    newest, left = timeline_history(cloud_interface, config.server_name, backups)
     chosen = choose(backups, target, newest, left)
     print(json.dumps({"backups": backups, "chosen": chosen, "timeline": newest}))
     return 0
