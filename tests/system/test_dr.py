@@ -179,3 +179,23 @@ def test_in_place_without_confirmation_is_refused_and_changes_nothing(converged,
         == container
     )
     assert _measure() == before
+
+
+def test_a_target_before_every_base_backup_is_refused_and_the_server_keeps_its_writes(
+    converged, run_playbook
+):
+    """The base backup is chosen before anything changes: a refusal leaves the running server
+    taking writes, not in the read-only state a restore's clean stop puts it in."""
+    before = _measure()
+    run = run_playbook(
+        "playbooks/dr/restore.yml", cmdline=f"{LOCAL} -e dr_target_time=2000-01-01T00:00:00+00:00"
+    )
+    assert run.status == "failed"
+    assert any(
+        "No completed base backup" in f and "Nothing was changed." in f for f in run.failures
+    )
+    assert run.total("changed") == 0
+    assert _measure() == before
+    assert _psql("SHOW default_transaction_read_only", "postgres") == "off"
+    uuid = _post("Refused Restore Sentinel")
+    assert requests.delete(f"{API}/people/{uuid}", timeout=10).status_code == 204
