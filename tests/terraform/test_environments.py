@@ -69,7 +69,7 @@ def test_plan_creates_the_whole_platform(plans, env):
     for resource_type, n in {
         "aws_vpc": 1,
         "aws_eks_cluster": 1,
-        "aws_iam_openid_connect_provider": 1,
+        "aws_iam_openid_connect_provider": 2,  # the cluster's (IRSA), GitHub Actions' (ci_deployer)
         "aws_db_instance": 1,
         "aws_ecr_repository": 1,
         "aws_s3_bucket": 2,

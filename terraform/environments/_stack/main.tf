@@ -19,6 +19,18 @@ locals {
     "arn", data.aws_partition.current.partition, "logs", var.region,
     data.aws_caller_identity.current.account_id, "log-group", local.api_log_group_name,
   ])
+  api_write_tokens_secret_arn_pattern = join(":", [
+    "arn", data.aws_partition.current.partition, "secretsmanager", var.region,
+    data.aws_caller_identity.current.account_id, "secret", "${local.api_write_tokens_secret_name}-??????",
+  ])
+  # The pipeline's deployer (module ci_deployer) is named by ARN in the inventory's EKS access entries; the
+  # entry then takes the module's output, so that the role exists before its entry (EKS checks the principal).
+  ci_deployer_role_arns = module.ci_deployer[*].role_arn
+  cluster_access_entries = {
+    for key, entry in var.cluster_access_entries : key => merge(entry, {
+      principal_arn = contains(local.ci_deployer_role_arns, entry.principal_arn) ? one(local.ci_deployer_role_arns) : entry.principal_arn
+    })
+  }
   # The service account the EBS CSI managed add-on runs its controller under.
   ebs_csi_service_account = "kube-system:ebs-csi-controller-sa"
 }
@@ -50,7 +62,7 @@ module "eks" {
   endpoint_public_access       = var.cluster_endpoint_public_access
   endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
   authentication_mode          = var.cluster_authentication_mode
-  access_entries               = var.cluster_access_entries
+  access_entries               = local.cluster_access_entries
   log_retention_days           = var.log_retention_days
   node_groups                  = var.node_groups
   node_launch_template         = var.node_launch_template
@@ -85,6 +97,18 @@ module "ecr" {
   source = "../../modules/ecr"
 
   repository_name    = var.ecr_repository_name
+  keep_tagged_images = var.ecr_keep_tagged_images
+  force_delete       = var.force_destroy
+
+  tags = var.tags
+}
+
+# The execution environment AWX and the pipeline run the playbooks in (execution-environment.yml, role
+# execution_environment): its own repository, so the API's lifecycle and pull policy stay the API's.
+module "ecr_execution_environment" {
+  source = "../../modules/ecr"
+
+  repository_name    = var.ecr_execution_environment_repository_name
   keep_tagged_images = var.ecr_keep_tagged_images
   force_delete       = var.force_destroy
 
@@ -174,6 +198,30 @@ module "irsa_fluent_bit" {
   oidc_provider_arn          = module.eks.oidc_provider_arn
   namespace_service_accounts = [var.fluent_bit_service_account]
   log_group_arns             = [local.api_log_group_arn]
+
+  tags = var.tags
+}
+
+# GitHub Actions builds and deploys the API through this role, assumed with GitHub's OIDC tokens of one
+# repository's jobs in the GitHub environment named like this one (docs/ci-cd.md). Absent without a repository
+# (local). Everything is named from known values so that the plans show the whole policy (tests/terraform).
+module "ci_deployer" {
+  source = "../../modules/ci_deployer"
+  count  = var.ci_github_repository != "" ? 1 : 0
+
+  github_repository    = var.ci_github_repository
+  github_environment   = var.environment
+  create_oidc_provider = var.ci_create_oidc_provider
+  ecr_repository_arns = [join(":", [
+    "arn", data.aws_partition.current.partition, "ecr", var.region, data.aws_caller_identity.current.account_id,
+    "repository/${var.ecr_repository_name}",
+  ])]
+  cluster_arn = join(":", [
+    "arn", data.aws_partition.current.partition, "eks", var.region, data.aws_caller_identity.current.account_id,
+    "cluster/${local.name}",
+  ])
+  secret_arns  = [local.api_db_secret_arn_pattern, local.api_write_tokens_secret_arn_pattern]
+  kms_key_arns = [module.rds.kms_key_arn]
 
   tags = var.tags
 }

@@ -162,6 +162,12 @@ variable "ecr_repository_name" {
   default     = "titanic-api"
 }
 
+variable "ecr_execution_environment_repository_name" {
+  description = "Name of the execution environment's ECR repository (role execution_environment pushes to it)."
+  type        = string
+  default     = "titanic-ee"
+}
+
 variable "ecr_keep_tagged_images" {
   description = "Release images kept by the ECR lifecycle policy."
   type        = number
@@ -217,6 +223,18 @@ variable "fluent_bit_service_account" {
   description = "Service account of Fluent Bit (aws-for-fluent-bit, role cluster_addons), which ships the API's logs to its log group, as namespace:name."
   type        = string
   default     = "kube-system:aws-for-fluent-bit"
+}
+
+variable "ci_github_repository" {
+  description = "GitHub repository (owner/name) whose workflows deploy this environment through the role titanic-ci-deployer; empty: no such role (local)."
+  type        = string
+  default     = ""
+}
+
+variable "ci_create_oidc_provider" {
+  description = "Whether this environment creates the account's OIDC provider for GitHub Actions (false when the account has one)."
+  type        = bool
+  default     = true
 }
 
 variable "tags" {

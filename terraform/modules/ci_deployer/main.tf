@@ -1,0 +1,116 @@
+# The role GitHub Actions assumes through OIDC to build and deploy the API into this account. Its trust admits
+# one repository's jobs of one GitHub environment only (whose deployment branch policy admits main only, see
+# docs/ci-cd.md); its rights are what playbooks/build.yml and playbooks/deploy.yml call on an eks inventory.
+# Terraform, the cluster's add-ons and the services outside Terraform stay with the platform administrators.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  issuer = "token.actions.githubusercontent.com"
+  # Built rather than read from the resource so that the trust policy is known at plan time (tests read it);
+  # depends_on below orders the provider first.
+  oidc_provider_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:oidc-provider/${local.issuer}"
+  subject           = "repo:${var.github_repository}:environment:${var.github_environment}"
+}
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.create_oidc_provider ? 1 : 0
+
+  url            = "https://${local.issuer}"
+  client_id_list = ["sts.amazonaws.com"]
+
+  tags = var.tags
+}
+
+resource "aws_iam_role" "this" {
+  # checkov:skip=CKV_AWS_393:checkov renders the sub with the composition's empty default repository (local has no deployer); the sub is exactly repo:<owner/name>:environment:<env> (variable validation, tests/terraform).
+  name                 = var.role_name
+  description          = "GitHub Actions of ${var.github_repository}, environment ${var.github_environment}: build and deploy the API."
+  max_session_duration = var.max_session_duration
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = local.oidc_provider_arn }
+      Condition = {
+        StringEquals = {
+          "${local.issuer}:aud" = "sts.amazonaws.com"
+          "${local.issuer}:sub" = local.subject
+        }
+      }
+    }]
+  })
+
+  tags = var.tags
+
+  depends_on = [aws_iam_openid_connect_provider.github]
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name = "deploy"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Registry login (titanic.ops.ecr_login): AWS defines no resource for it.
+        Sid      = "EcrLogin"
+        Effect   = "Allow"
+        Action   = ["ecr:GetAuthorizationToken"]
+        Resource = "*"
+      },
+      {
+        # Push by podman (build) and the deploy's check that the tag exists (titanic.ops.ecr_image_info).
+        Sid    = "EcrPushAndRead"
+        Effect = "Allow"
+        Action = [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:BatchGetImage",
+          "ecr:CompleteLayerUpload",
+          "ecr:DescribeImages",
+          "ecr:GetDownloadUrlForLayer",
+          "ecr:InitiateLayerUpload",
+          "ecr:PutImage",
+          "ecr:UploadLayerPart",
+        ]
+        Resource = var.ecr_repository_arns
+      },
+      {
+        # The kubeconfig of titanic_eks; what it may do in the cluster is its EKS access entry's policy.
+        Sid      = "EksDescribe"
+        Effect   = "Allow"
+        Action   = ["eks:DescribeCluster"]
+        Resource = [var.cluster_arn]
+      },
+      {
+        # The API's database login and write tokens, which titanic_eks puts into Kubernetes Secrets.
+        Sid      = "ReadDeploySecrets"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+        Resource = var.secret_arns
+      },
+    ]
+  })
+}
+
+# Apart from the policy above so that its document stays known at plan time: the keys are created by the same
+# apply. Decrypt only on Secrets Manager's behalf, never directly.
+resource "aws_iam_role_policy" "decrypt_secrets" {
+  count = length(var.kms_key_arns) > 0 ? 1 : 0
+
+  name = "decrypt-secrets"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DecryptThroughSecretsManager"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = var.kms_key_arns
+      Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.${data.aws_region.current.name}.amazonaws.com" } }
+    }]
+  })
+}
