@@ -45,6 +45,8 @@ OUTSIDE_AWX = {
     "token, which no job holds",
     "playbooks/ee.yml": "builds the execution environment every job runs in, with podman on a "
     "build host (make ee, the pipeline): it exists before any job can run",
+    "playbooks/platform_record.yml": "the pipeline's fresh runners (docs/ci-cd.md); AWX's jobs "
+    "find the record the provision template wrote",
 }
 NO_TEMPLATE = RUN_BY_SITE | OUTSIDE_AWX
 # Confirmation variables: typed by a person at launch (no default), given by schedules and

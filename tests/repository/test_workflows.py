@@ -195,21 +195,23 @@ def test_main_deploys_dev_then_staging_then_prod_each_with_its_inventory():
         job["environment"]: name for name, job in deploy["jobs"].items() if "environment" in job
     }
     assert list(environments) == CLOUD_ENVIRONMENTS
-    assert deploy["jobs"][environments["dev"]]["needs"] == "checks"
+    assert deploy["jobs"][environments["dev"]]["needs"] == "build"
+    assert deploy["jobs"]["build"]["needs"] == "checks"
     for before, env in itertools.pairwise(CLOUD_ENVIRONMENTS):
         assert deploy["jobs"][environments[env]]["needs"] == environments[before]
     for env, name in environments.items():
         commands = run_commands(deploy["jobs"][name])
         playbooks = [c for c in commands if not c.startswith("make ")]
-        # the image published for this environment, then the deploy and its smoke test in the
-        # execution environment `make ee` built first; this environment's inventory and state
-        # directory throughout
+        # the platform record read from Terraform's state (a fresh runner has none), the image
+        # published for this environment, then the deploy and its smoke test, in the execution
+        # environment `make ee` built first; this environment's inventory and state directory
         assert [c.split()[:3] for c in playbooks] == [
+            [f"{VENV_BIN}ansible-navigator", "run", "playbooks/platform_record.yml"],
             [f"{VENV_BIN}ansible-playbook", "playbooks/build.yml", "-i"],
             [f"{VENV_BIN}ansible-navigator", "run", "playbooks/deploy.yml"],
             [f"{VENV_BIN}ansible-navigator", "run", "playbooks/smoke.yml"],
         ], (env, commands)
-        assert commands.index("make ee") < commands.index(playbooks[1])
+        assert commands.index("make ee") < commands.index(playbooks[0])
         for command in playbooks:
             assert f"-i inventories/{env} " in command
             assert command.endswith(f"-e titanic_state_dir=${{TITANIC_STATE_ROOT}}/{env}")
@@ -224,3 +226,26 @@ def test_the_deployer_role_of_each_environment_is_the_clusters_ci_deployer(env):
         entry["principal_arn"]
         == f"arn:aws:iam::{aws['aws_infra_account_id']}:role/titanic-ci-deployer"
     )
+
+
+def _artifact_steps(job: dict, action: str) -> list[dict]:
+    return [s for s in job["steps"] if s.get("uses", "").startswith(f"actions/{action}-artifact@")]
+
+
+def test_the_image_is_built_once_and_each_environment_publishes_that_image():
+    """The build job saves the checked image as an artifact without cloud access; each environment's
+    job loads that archive before its build.yml (titanic_image refuses another source's archive)."""
+    jobs = load(REPO / ".github/workflows/deploy.yml")["jobs"]
+    build = jobs["build"]
+    assert "environment" not in build and "id-token" not in build["permissions"]
+    (saving,) = [c for c in run_commands(build) if "playbooks/build.yml" in c]
+    assert "-e titanic_image_registry_type=none" in saving
+    saved = re.search(r"-e titanic_image_save_archive=\$\{GITHUB_WORKSPACE\}/(\S+)", saving)
+    archive = saved.group(1)
+    (upload,) = _artifact_steps(build, "upload")
+    assert upload["with"]["path"] == archive
+    for job in (j for j in jobs.values() if "environment" in j):
+        (download,) = _artifact_steps(job, "download")
+        assert download["with"]["name"] == upload["with"]["name"]
+        (publishing,) = [c for c in run_commands(job) if "playbooks/build.yml" in c]
+        assert f"-e titanic_image_load_archive=${{GITHUB_WORKSPACE}}/{archive}" in publishing

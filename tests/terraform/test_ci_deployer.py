@@ -3,9 +3,10 @@
 Trust: GitHub's OIDC tokens of this repository's jobs in the GitHub environment of the same
 name, for the STS audience, and nothing else. Rights: what the build and deploy stages call on an
 eks inventory (ECR push and read of the API's repository, DescribeCluster of the environment's
-cluster, the API's two secrets), nothing on Terraform, IAM, the state or the database's master
-secret. The plans run in the background (conftest.py); the policies are built from known values
-so that the plans show them whole.
+cluster, the API's two secrets) and the read of its own state object for `terraform output`
+(playbooks/platform_record.yml), nothing on Terraform apply, IAM, the state's writes or the
+database's master secret. The plans run in the background (conftest.py); the policies are built
+from known values so that the plans show them whole.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from tf_helpers import CLOUD_ENVIRONMENTS, REPO
 
 ISSUER = "token.actions.githubusercontent.com"
 ROLE = "titanic-ci-deployer"
+# The account the emulator answers as (tf_helpers.plan_environment allows it).
+EMULATOR_ACCOUNT = "123456789012"
 MODULE = "module.ci_deployer[0]"
 DEPLOY_POLICY = "aws_iam_role_policy.deploy"
-# What playbooks/build.yml and playbooks/deploy.yml call on an eks inventory, and nothing more.
+READ_STATE_POLICY = "aws_iam_role_policy.read_state[0]"
+# What playbooks/platform_record.yml, build.yml and deploy.yml call on an eks inventory, no more.
 DEPLOY_ACTIONS = {
     "ecr:GetAuthorizationToken",
     "ecr:BatchCheckLayerAvailability",
@@ -35,6 +39,8 @@ DEPLOY_ACTIONS = {
     "eks:DescribeCluster",
     "secretsmanager:GetSecretValue",
     "secretsmanager:DescribeSecret",
+    "s3:GetObject",
+    "s3:ListBucket",
 }
 
 
@@ -59,19 +65,23 @@ def planned(plan: dict, address: str) -> dict:
 
 
 def arns(env: str) -> dict[str, str]:
+    """ARNs as the plans build them: from the emulator's caller identity (tf_helpers plans as its
+    account), but the role the inventory names and the state bucket, named by the inventory."""
     aws = inventory_aws(env)
-    account, region = aws["aws_infra_account_id"], aws["aws_infra_region"]
+    account, region = EMULATOR_ACCOUNT, aws["aws_infra_region"]
+    inventory_account = aws["aws_infra_account_id"]
     secrets = f"arn:aws:secretsmanager:{region}:{account}:secret"
+    state_bucket = f"titanic-tfstate-{inventory_account}-{region}"
     return {
-        "account": account,
-        "role": f"arn:aws:iam::{account}:role/{ROLE}",
+        "account": inventory_account,
+        "role": f"arn:aws:iam::{inventory_account}:role/{ROLE}",
         "provider": f"arn:aws:iam::{account}:oidc-provider/{ISSUER}",
         "repository": f"arn:aws:ecr:{region}:{account}:repository/titanic-api",
         "cluster": f"arn:aws:eks:{region}:{account}:cluster/titanic-{env}",
         "api_secret": f"{secrets}:titanic/{env}/api/database-AbC123",
         "tokens_secret": f"{secrets}:titanic/{env}/api/write-tokens-AbC123",
         "master_secret": f"{secrets}:rds!db-0a1b2c3d-AbC123",
-        "state": f"arn:aws:s3:::titanic-tfstate-{account}-{region}/{env}/platform.tfstate",
+        "state": f"arn:aws:s3:::{state_bucket}/{env}/platform.tfstate",
     }
 
 
@@ -113,14 +123,17 @@ def test_only_this_repositorys_jobs_in_this_environment_assume_the_role(plans, e
 @pytest.fixture(scope="module")
 def deploy_policies(plans) -> dict[str, list[dict]]:
     return {
-        env: [json.loads(planned(plans[env]["plan"], f"{MODULE}.{DEPLOY_POLICY}")["policy"])]
+        env: [
+            json.loads(planned(plans[env]["plan"], f"{MODULE}.{policy}")["policy"])
+            for policy in (DEPLOY_POLICY, READ_STATE_POLICY)
+        ]
         for env in CLOUD_ENVIRONMENTS
     }
 
 
 @pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
 def test_the_role_may_do_only_what_the_build_and_deploy_stages_call(deploy_policies, env):
-    statements = as_list_of_statements(deploy_policies[env][0])
+    statements = [s for doc in deploy_policies[env] for s in as_list_of_statements(doc)]
     assert all(s["Effect"] == "Allow" and "Action" in s and "Resource" in s for s in statements)
     granted = {action for s in statements for action in as_list(s["Action"])}
     assert granted == DEPLOY_ACTIONS
@@ -137,6 +150,7 @@ def test_the_role_reaches_its_own_environments_parts(deploy_policies, env):
     assert allows(docs, "eks:DescribeCluster", arn["cluster"])
     assert allows(docs, "secretsmanager:GetSecretValue", arn["api_secret"])
     assert allows(docs, "secretsmanager:GetSecretValue", arn["tokens_secret"])
+    assert allows(docs, "s3:GetObject", arn["state"])
 
 
 @pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
@@ -147,7 +161,10 @@ def test_the_role_reaches_nothing_else(deploy_policies, env):
     assert not allows(docs, "secretsmanager:GetSecretValue", arn["api_secret"].replace(env, other))
     assert not allows(docs, "ecr:PutImage", arn["repository"].replace("titanic-api", "other"))
     assert not allows(docs, "eks:DescribeCluster", arn["cluster"].replace(env, other))
-    assert not allows(docs, "s3:GetObject", arn["state"])
+    assert not allows(docs, "s3:GetObject", arn["state"].replace(f"/{env}/", f"/{other}/"))
+    for write in ("s3:PutObject", "s3:DeleteObject"):
+        assert not allows(docs, write, arn["state"])
+        assert not allows(docs, write, f"{arn['state']}.tflock")
     assert not allows(docs, "iam:PassRole", arn["role"])
     assert not allows(docs, "sts:AssumeRole", arn["role"])
 
@@ -184,3 +201,16 @@ def test_the_clusters_ci_deployer_entry_is_the_role_and_edits_the_api_namespace_
     assert [(a["policy_arn"].rsplit("/", 1)[1], a["access_scope"]) for a in associations] == [
         ("AmazonEKSEditPolicy", [{"type": "namespace", "namespaces": ["titanic"]}])
     ]
+
+
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
+def test_the_state_bucket_is_listed_only_for_the_state_key_and_workspaces(deploy_policies, env):
+    """terraform init lists env:/ (workspaces); nothing else of the bucket's keys is listed."""
+    [listing] = [
+        s
+        for s in as_list_of_statements(deploy_policies[env][1])
+        if "s3:ListBucket" in as_list(s["Action"])
+    ]
+    assert listing["Condition"] == {
+        "StringEquals": {"s3:prefix": [f"{env}/platform.tfstate", "env:/"]}
+    }

@@ -71,7 +71,7 @@ def test_plan_creates_the_whole_platform(plans, env):
         "aws_eks_cluster": 1,
         "aws_iam_openid_connect_provider": 2,  # the cluster's (IRSA), GitHub Actions' (ci_deployer)
         "aws_db_instance": 1,
-        "aws_ecr_repository": 1,
+        "aws_ecr_repository": 2,  # the API's, the execution environment's (titanic-ee)
         "aws_s3_bucket": 2,
         "aws_flow_log": 1,
         "aws_launch_template": 1,
@@ -141,9 +141,9 @@ def test_plan_follows_the_inventory(
     assert cluster["vpc_config"][0]["endpoint_public_access"] is False
     template = planned(plan, "aws_launch_template")[0]
     assert template["metadata_options"][0]["http_tokens"] == "required"
-    repo = planned(plan, "aws_ecr_repository")[0]
-    assert repo["image_tag_mutability"] == "IMMUTABLE"
-    assert repo["image_scanning_configuration"][0]["scan_on_push"] is True
+    for repo in planned(plan, "aws_ecr_repository"):
+        assert repo["image_tag_mutability"] == "IMMUTABLE", repo["name"]
+        assert repo["image_scanning_configuration"][0]["scan_on_push"] is True, repo["name"]
     for sse in planned(plan, "aws_s3_bucket_server_side_encryption_configuration"):
         assert (
             sse["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"]

@@ -222,6 +222,8 @@ module "ci_deployer" {
   ])
   secret_arns  = [local.api_db_secret_arn_pattern, local.api_write_tokens_secret_arn_pattern]
   kms_key_arns = [module.rds.kms_key_arn]
+  state_bucket = var.ci_state_bucket
+  state_key    = var.ci_state_key
 
   tags = var.tags
 }

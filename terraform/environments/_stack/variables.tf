@@ -237,6 +237,18 @@ variable "ci_create_oidc_provider" {
   default     = true
 }
 
+variable "ci_state_bucket" {
+  description = "Bucket of this environment's Terraform state (role aws_infra's backend), which the deployer may read for its outputs; empty: no read."
+  type        = string
+  default     = ""
+}
+
+variable "ci_state_key" {
+  description = "Key of this environment's state object in ci_state_bucket."
+  type        = string
+  default     = ""
+}
+
 variable "tags" {
   description = "Extra tags on every resource (the provider adds Project, Environment and ManagedBy)."
   type        = map(string)

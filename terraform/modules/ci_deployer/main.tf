@@ -114,3 +114,32 @@ resource "aws_iam_role_policy" "decrypt_secrets" {
     }]
   })
 }
+
+# `terraform output` of a fresh runner (playbooks/platform_record.yml), which writes the platform record the build
+# and deploy stages read: the environment's state object only, read, never written or locked (outputs take no
+# lock). The S3 backend lists the env:/ prefix for workspaces at init. The state's SSE-KMS key is the AWS
+# managed aws/s3, whose key policy already admits the account's principals through S3.
+resource "aws_iam_role_policy" "read_state" {
+  count = var.state_bucket != "" ? 1 : 0
+
+  name = "read-platform-state"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadPlatformState"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["arn:${data.aws_partition.current.partition}:s3:::${var.state_bucket}/${var.state_key}"]
+      },
+      {
+        Sid       = "ListPlatformState"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = ["arn:${data.aws_partition.current.partition}:s3:::${var.state_bucket}"]
+        Condition = { StringEquals = { "s3:prefix" = [var.state_key, "env:/"] } }
+      },
+    ]
+  })
+}

@@ -46,6 +46,18 @@ variable "kms_key_arns" {
   default     = []
 }
 
+variable "state_bucket" {
+  description = "Bucket of the environment's Terraform state, which the pipeline reads (playbooks/platform_record.yml: terraform output); empty: no read."
+  type        = string
+  default     = ""
+}
+
+variable "state_key" {
+  description = "Key of the environment's state object in state_bucket."
+  type        = string
+  default     = ""
+}
+
 variable "max_session_duration" {
   description = "Longest session of the role, in seconds."
   type        = number
