@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 from awx_controller import (
     BUILTIN_CREDENTIAL_FIELDS,
+    DATA_FILE,
     FROM_ENV,
     REPO,
     SURVEY_TYPES,
@@ -447,3 +451,19 @@ def test_webhook_bodies_render_to_json_of_three_lines_or_more(where, body):
     assert len(rendered.strip().splitlines()) >= 3, where
     if "drift" in where and "success" in where:
         assert "1 host(s) would change (DRIFT)" in rendered
+
+
+def test_the_default_image_tag_is_the_one_make_ee_gives():
+    """AWX pulls titanic-ee:<awx_configure_ee_tag>; its default must be the tag role
+    execution_environment gives the image of the same checkout (its git command, run here). The
+    plugin loader is ready: this module's constants were templated by controller()."""
+    loader = DataLoader()
+    data = loader.load_from_file(str(DATA_FILE), trusted_as_template=True)
+    templar = Templar(loader=loader, variables={"playbook_dir": str(REPO / "playbooks/awx")})
+    default_tag = templar.template(data["awx_configure_ee_tag"])
+    tasks = yaml.safe_load((REPO / "roles/execution_environment/tasks/source.yml").read_text())
+    [read] = [t for t in tasks if t["name"] == "Read the git revision of the repository"]
+    argv = read["ansible.builtin.command"]["argv"]
+    argv = [str(REPO) if arg.startswith("{{") else arg for arg in argv]
+    role_tag = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+    assert default_tag == role_tag
