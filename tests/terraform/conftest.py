@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from loopback import free_port
-from tf_helpers import TerraformRuns
+from tf_helpers import CLOUD_ENVIRONMENTS, TerraformRuns
 
 PROVIDER_MIRROR = os.environ.get("TITANIC_TF_PROVIDER_MIRROR", "/opt/tf-plugins")
 # Fixtures that wait for the background Terraform runs (test_environments, test_least_privilege)
@@ -103,3 +103,13 @@ def terraform_runs_started(request):
     """Start the Terraform runs with the first test here, if a selected test needs them."""
     if any(_awaits_terraform(item) for item in request.session.items):
         request.getfixturevalue("terraform_runs").start()
+
+
+@pytest.fixture(scope="session")
+def plans(terraform_runs):
+    """Plan JSON (terraform show -json) and Terraform variables of each cloud environment, planned
+    against the emulator with its inventory's values."""
+    return {
+        env: {"plan": terraform_runs.result(env), "tfvars": terraform_runs.tfvars[env]}
+        for env in CLOUD_ENVIRONMENTS
+    }

@@ -44,15 +44,6 @@ DEPLOY_ACTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def plans(terraform_runs):
-    """Plan JSON and Terraform variables of each cloud environment (conftest.py awaits it)."""
-    return {
-        env: {"plan": terraform_runs.result(env), "tfvars": terraform_runs.tfvars[env]}
-        for env in CLOUD_ENVIRONMENTS
-    }
-
-
 def inventory_aws(env: str) -> dict:
     return yaml.safe_load((REPO / f"inventories/{env}/group_vars/all/aws.yml").read_text())
 

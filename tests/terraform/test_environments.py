@@ -38,15 +38,6 @@ def test_environments_share_one_composition(env):
     )
 
 
-@pytest.fixture(scope="module")
-def plans(terraform_runs):
-    """Plan JSON (terraform show -json) of each cloud environment, planned against the emulator."""
-    return {
-        env: {"plan": terraform_runs.result(env), "tfvars": terraform_runs.tfvars[env]}
-        for env in CLOUD_ENVIRONMENTS
-    }
-
-
 def planned(plan: dict, resource_type: str) -> list[dict]:
     return [
         rc["change"]["after"]
