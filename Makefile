@@ -149,11 +149,13 @@ costs: venv ## the monthly cost of dev, staging and prod from their inventories 
 	$(call say,Monthly costs (tools/costs/report.py $(COSTS_ARGS)))
 	python tools/costs/report.py $(COSTS_ARGS)
 
-docs: venv ## redraw docs/images/ from the inventories and write docs/costs.md's summary (tests/repository checks both)
+docs: venv ## redraw docs/images/ from the inventories, write docs/costs.md's summary and docs/security.md's skips (tests check them)
 	$(call say,Architecture diagrams (tools/diagrams/generate.py))
 	python tools/diagrams/generate.py
 	$(call say,Cost summary (tools/costs/report.py --update docs/costs.md))
 	python tools/costs/report.py --update docs/costs.md
+	$(call say,checkov's skips and their reasons (tools/security/checkov_skips.py --update docs/security.md))
+	python tools/security/checkov_skips.py --update docs/security.md
 
 lock: ## re-resolve the pinned dependency locks
 	$(call say,Resolving app/requirements.txt and requirements.txt)

@@ -28,8 +28,11 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
+    cloudtrail     = "%(url)s"
+    configservice  = "%(url)s"
     ec2            = "%(url)s"
     eks            = "%(url)s"
+    guardduty      = "%(url)s"
     iam            = "%(url)s"
     kms            = "%(url)s"
     logs           = "%(url)s"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 # networking without an hourly price). A type in neither this set nor a line fails the test.
 FREE_RESOURCE_TYPES = frozenset(
     {
+        "aws_config_configuration_recorder_status",
+        "aws_config_delivery_channel",
         "aws_db_parameter_group",
         "aws_db_subnet_group",
         "aws_default_security_group",
@@ -62,6 +64,7 @@ USAGE_KEYS = {
     "log_ingest_gb": "logs sent to CloudWatch a month, GB (control plane, flow logs, WAF, pods)",
     "rds_backup_gb": "RDS backup storage beyond the free allowance, GB",
     "backup_bucket_gb": "data in the backup buckets, GB (Velero)",
+    "audit_log_gb": "CloudTrail log files and AWS Config snapshots kept in the audit bucket, GB",
     "volume_snapshot_gb": "Velero's EBS snapshots, GB",
     "image_storage_gb": "images in ECR, GB (the API's and the execution environment's)",
     "kms_requests_10k": "KMS requests a month, tens of thousands",
@@ -131,8 +134,9 @@ def nat_gateway_count(tfvars: dict) -> int:
 
 
 def kms_key_count(tfvars: dict) -> int:
-    """One key each: EKS secrets, RDS, the two ECR repositories, the backup buckets, flow logs."""
-    return 6
+    """One key each: EKS secrets, RDS, the two ECR repositories, the backup buckets, flow logs, and
+    the audit bucket."""
+    return 7
 
 
 def log_group_count(tfvars: dict) -> int:
@@ -283,7 +287,14 @@ def monthly_costs(environment: str, tfvars: dict, usage: dict, prices: dict) -> 
             usage["backup_bucket_gb"],
             "GB-month",
             _price(prices, "s3", "standard_gb_month"),
-            {"aws_s3_bucket": buckets},
+            {"aws_s3_bucket": buckets + 1},  # and the audit bucket, below
+        ),
+        Line(
+            "S3",
+            "the audit bucket",
+            usage["audit_log_gb"],
+            "GB-month",
+            _price(prices, "s3", "standard_gb_month"),
         ),
         Line(
             "EBS",
@@ -371,6 +382,55 @@ def monthly_costs(environment: str, tfvars: dict, usage: dict, prices: dict) -> 
             2 * usage["inter_az_gb"],
             "GB",
             _price(prices, "data_transfer", "inter_az_gb"),
+        ),
+    ]
+    lines += [
+        Line(
+            "CloudTrail",
+            "data events of the backup buckets (management events: first trail, free)",
+            usage["s3_data_events_100k"],
+            "100k events",
+            _price(prices, "cloudtrail", "data_events_100k"),
+            {"aws_cloudtrail": 1},
+        ),
+        Line(
+            "GuardDuty",
+            "CloudTrail management events analysed",
+            usage["management_events_million"],
+            "million events",
+            _price(prices, "guardduty", "management_events_million"),
+            {"aws_guardduty_detector": 1},
+        ),
+        Line(
+            "GuardDuty",
+            "VPC flow and DNS logs analysed",
+            usage["flow_and_dns_logs_gb"],
+            "GB",
+            _price(prices, "guardduty", "flow_and_dns_logs_gb"),
+        ),
+        Line(
+            "GuardDuty",
+            "EKS audit logs analysed (EKS protection)",
+            usage["eks_audit_events_million"],
+            "million events",
+            _price(prices, "guardduty", "eks_audit_events_million"),
+            {"aws_guardduty_detector_feature": 1},
+        ),
+        Line(
+            "Config",
+            "configuration items recorded",
+            usage["config_items"],
+            "item",
+            _price(prices, "config", "configuration_item"),
+            {"aws_config_configuration_recorder": 1},
+        ),
+        Line(
+            "Config",
+            "rule evaluations",
+            usage["config_rule_evaluations"],
+            "evaluation",
+            _price(prices, "config", "rule_evaluation"),
+            {"aws_config_config_rule": None},
         ),
     ]
     return lines

@@ -125,6 +125,19 @@ module "backup_storage" {
   tags = var.tags
 }
 
+# Audit and detection (docs/security.md): a trail of every region's management calls and of the backup buckets'
+# object-level calls, in a bucket with the backup buckets' protections; GuardDuty with EKS protection; AWS Config.
+module "audit" {
+  source = "../../modules/audit"
+
+  name                   = local.name
+  data_event_bucket_arns = values(module.backup_storage.bucket_arns)
+  log_expiration_days    = max(var.log_retention_days, 30)
+  force_destroy          = var.force_destroy
+
+  tags = var.tags
+}
+
 module "waf" {
   source = "../../modules/waf"
 

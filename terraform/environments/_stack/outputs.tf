@@ -175,3 +175,23 @@ output "ci_deployer_role_arn" {
   description = "Role the pipeline assumes for this environment (aws-actions/configure-aws-credentials role-to-assume); empty without a repository."
   value       = one(module.ci_deployer[*].role_arn) == null ? "" : one(module.ci_deployer[*].role_arn)
 }
+
+output "audit_trail_arn" {
+  description = "ARN of the CloudTrail trail (module audit)."
+  value       = module.audit.trail_arn
+}
+
+output "audit_log_bucket_name" {
+  description = "Bucket of the trail's log files and AWS Config's snapshots."
+  value       = module.audit.log_bucket_name
+}
+
+output "guardduty_detector_id" {
+  description = "ID of the GuardDuty detector."
+  value       = module.audit.guardduty_detector_id
+}
+
+output "config_rule_names" {
+  description = "Names of the AWS Config managed rules."
+  value       = module.audit.config_rule_names
+}

@@ -26,8 +26,11 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
+    cloudtrail     = var.aws_endpoint
+    configservice  = var.aws_endpoint
     ec2            = var.aws_endpoint
     eks            = var.aws_endpoint
+    guardduty      = var.aws_endpoint
     iam            = var.aws_endpoint
     kms            = var.aws_endpoint
     logs           = var.aws_endpoint

@@ -7,15 +7,16 @@ locals {
 module "kms" {
   source = "../kms_key"
 
-  description = "${var.name} backup buckets"
-  alias       = "s3/${var.name}-backups"
-  tags        = var.tags
+  description    = "${var.name} ${var.purpose} buckets"
+  alias          = "s3/${var.name}-${var.purpose}s"
+  allow_services = var.kms_allow_services
+  tags           = var.tags
 }
 
 resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_18:Written only by Velero through its IRSA role (bucket velero) and, in the emulator alone, by the local pod's barman-cloud (db-backups; nothing writes it on AWS); no access log bucket here, since server access logs would need a log bucket of their own with its retention and protections. Object-level audit is planned as a CloudTrail trail with S3 data events for these buckets (issue 14); none exists yet.
+  # checkov:skip=CKV_AWS_18:Object-level access is recorded by the CloudTrail trail's S3 data events (module audit, its data_event_bucket_arns: the backup buckets); the audit bucket itself is written by CloudTrail and Config alone, and its bucket-level calls are the trail's management events. Server access logs would need yet another bucket with its own protections.
   # checkov:skip=CKV2_AWS_62:Nothing consumes object events of backup buckets.
-  # checkov:skip=CKV_AWS_144:No bucket is replicated. Off-region, prod copies only RDS: each manual snapshot playbooks/dr/backup.yml takes goes to db_recovery_rds_copy_region under that region's key (role db_recovery); RDS automated backups, the velero bucket (Kubernetes objects) and Velero's EBS snapshots stay in the region, and db-backups holds nothing on AWS (barman-cloud archives exist only for the local pod, in the emulator). Replication would need a bucket and KMS key in the DR region, which no Terraform here manages.
+  # checkov:skip=CKV_AWS_144:No bucket is replicated. Off-region, prod copies only RDS: each manual snapshot playbooks/dr/backup.yml takes goes to db_recovery_rds_copy_region under that region's key (role db_recovery); the velero bucket (Kubernetes objects), Velero's EBS snapshots and the audit bucket stay in the region, and db-backups holds nothing on AWS (barman-cloud archives exist only for the local pod, in the emulator). Replication would need a bucket and KMS key in the DR region, which no Terraform here manages.
   for_each = var.buckets
 
   bucket        = "${var.name}-${each.key}-${local.account}"
@@ -105,26 +106,35 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 data "aws_iam_policy_document" "bucket" {
-  for_each = var.deny_insecure_transport ? aws_s3_bucket.this : {}
+  for_each = {
+    for key, bucket in aws_s3_bucket.this : key => bucket
+    if var.deny_insecure_transport || contains(keys(var.bucket_policy_documents), key)
+  }
 
-  statement {
-    sid     = "DenyInsecureTransport"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      each.value.arn,
-      "${each.value.arn}/*",
-    ]
+  source_policy_documents = compact([lookup(var.bucket_policy_documents, each.key, "")])
 
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
+  dynamic "statement" {
+    for_each = var.deny_insecure_transport ? [1] : []
 
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
+    content {
+      sid     = "DenyInsecureTransport"
+      effect  = "Deny"
+      actions = ["s3:*"]
+      resources = [
+        each.value.arn,
+        "${each.value.arn}/*",
+      ]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "Bool"
+        variable = "aws:SecureTransport"
+        values   = ["false"]
+      }
     }
   }
 }

@@ -16,6 +16,24 @@ variable "buckets" {
   }
 }
 
+variable "purpose" {
+  description = "What the buckets hold, in the KMS key's description and alias (`s3/<name>-<purpose>s`)."
+  type        = string
+  default     = "backup"
+}
+
+variable "kms_allow_services" {
+  description = "AWS service principals that may encrypt with the buckets' key for this account (module kms_key's allow_services)."
+  type        = list(string)
+  default     = []
+}
+
+variable "bucket_policy_documents" {
+  description = "More bucket policy, by bucket purpose: IAM policy JSON merged with the TLS-only statement (a service's write access)."
+  type        = map(string)
+  default     = {}
+}
+
 variable "force_destroy" {
   description = "Whether destroy empties the buckets first (throw-away environments only)."
   type        = bool

@@ -43,6 +43,27 @@ data "aws_iam_policy_document" "this" {
       }
     }
   }
+
+  dynamic "statement" {
+    for_each = length(var.allow_services) > 0 ? [1] : []
+
+    content {
+      sid       = "AccountServices"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt", "kms:DescribeKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = var.allow_services
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account]
+      }
+    }
+  }
 }
 
 resource "aws_kms_key" "this" {

@@ -15,6 +15,12 @@ variable "allow_cloudwatch_logs" {
   default     = false
 }
 
+variable "allow_services" {
+  description = "AWS service principals (such as cloudtrail.amazonaws.com) that may encrypt with the key on behalf of this account only (aws:SourceAccount)."
+  type        = list(string)
+  default     = []
+}
+
 variable "deletion_window_in_days" {
   description = "Waiting period before a scheduled deletion of the key."
   type        = number
