@@ -160,5 +160,5 @@ docs: venv ## redraw docs/images/ from the inventories, write docs/costs.md's su
 lock: ## re-resolve the pinned dependency locks
 	$(call say,Resolving app/requirements.txt and requirements.txt)
 	$(VENV)/bin/pip install --quiet uv
-	cd app && ../$(VENV)/bin/uv pip compile --python-version 3.11 --quiet pyproject.toml -o requirements.txt
+	cd app && ../$(VENV)/bin/uv pip compile --python-version 3.11 --quiet --generate-hashes pyproject.toml -o requirements.txt  # the image installs with --require-hashes
 	$(VENV)/bin/uv pip compile --python-version 3.11 --quiet requirements.in -o requirements.txt
