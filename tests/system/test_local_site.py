@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
@@ -97,22 +98,37 @@ def _wait_for(url: str, status: int, seconds: float = 30) -> int:
     return got
 
 
-@pytest.mark.parametrize("container", ["titanic-api-pod-0-api", f"{DB_POD}-postgres"])
-def test_pods_run_as_non_root_with_read_only_root(converged, container):
-    inspect = subprocess.run(
-        [
-            "podman",
-            "inspect",
-            "--format",
-            "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}",
-            container,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    assert inspect[0] not in ("", "0", "root")
-    assert inspect[1] == "true"
+def _local_system_containers() -> list[dict]:
+    listing = subprocess.run(
+        ["podman", "ps", "--format", "json"], check=True, capture_output=True, text=True
+    ).stdout
+    return [c for c in json.loads(listing or "[]") if c.get("PodName", "").startswith("titanic-")]
+
+
+def test_every_container_runs_as_a_high_uid_with_read_only_root(converged):
+    """Every process of the API, database and monitoring pods: real, effective, saved and filesystem
+    UIDs of 10000 or more (outside every host's account range), on a read-only root."""
+    running = {}
+    for container in _local_system_containers():
+        if container.get("IsInfra"):
+            continue  # podman's pause process, Kubernetes' pause container on EKS: not ours
+        name = container["Names"][0]
+        data = json.loads(
+            subprocess.run(
+                ["podman", "inspect", name], check=True, capture_output=True, text=True
+            ).stdout
+        )[0]
+        status = Path(f"/proc/{data['State']['Pid']}/status").read_text()
+        uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+        running[name] = (min(int(uid) for uid in uids), data["HostConfig"]["ReadonlyRootfs"])
+    expected = {
+        "titanic-api-pod-0-api",
+        f"{DB_POD}-postgres",
+        f"{DB_POD}-backup",
+        "titanic-monitoring-prometheus",
+    }
+    assert expected <= running.keys(), sorted(running)
+    assert {name: got for name, got in running.items() if got[0] < 10000 or not got[1]} == {}
 
 
 def test_readiness_follows_the_database_pod(converged):

@@ -72,7 +72,7 @@ def test_image_is_tagged_with_the_git_revision_and_within_its_size_budget(inspec
     size_mb = inspect["Size"] / 1e6
     print(f"execution environment: {size_mb:.0f} MB")
     assert size_mb <= SIZE_BUDGET_MB
-    assert inspect["Config"]["User"] == "1000"
+    assert inspect["Config"]["User"] == "10001"
 
 
 def test_the_binaries_the_roles_call_are_there_at_the_hosts_versions():
@@ -143,7 +143,7 @@ def plans(emulator, tmp_path_factory) -> dict[str, dict | str]:
 
     The three run at once: they spend most of their time waiting for the emulator."""
     out = tmp_path_factory.mktemp("plans")
-    out.chmod(0o777)  # the image's user (UID 1000) writes the plans
+    out.chmod(0o777)  # the image's user (UID 10001) writes the plans
     (out / "override.tf").write_text(EMULATOR_OVERRIDE % {"url": emulator})
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     env["AWS_REGION"] = "eu-west-1"

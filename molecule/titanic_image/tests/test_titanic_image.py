@@ -95,7 +95,7 @@ def http(path: str):
 
 def test_image_user_is_not_root(inspect):
     assert inspect["Config"]["User"] not in ("", "root", "0", "0:0")
-    assert inspect["Config"]["User"].split(":")[0] == "1000"
+    assert inspect["Config"]["User"].split(":")[0] == "10001"
 
 
 def test_image_metadata(inspect):
@@ -121,7 +121,7 @@ def test_image_size_budget(inspect):
 
 
 def test_runs_as_non_root(host, container):
-    assert probe(host, container, "import os; print(os.getuid(), os.getgid())") == "1000 1000"
+    assert probe(host, container, "import os; print(os.getuid(), os.getgid())") == "10001 10001"
 
 
 def test_root_filesystem_is_read_only(host, container):
@@ -187,7 +187,7 @@ def test_image_checks_recorded(host, inspect):
     record = json.loads(
         host.file(f"{STATE_DIR}/image/artifacts/{image_id}/checks.json").content_string
     )
-    assert record["probe"]["uid"] == 1000
+    assert record["probe"]["uid"] == 10001
 
 
 def test_registry_holds_the_image(host, inspect):
