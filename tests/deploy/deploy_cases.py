@@ -103,6 +103,9 @@ EKS_EXTRA = {
         f"arn:aws:acm:eu-west-1:{DEV_ACCOUNT}:certificate/3f0c2a8e-1b7d-4c39-9a51-7d2e0c6b1f44"
     ),
     "titanic_manifests_checkov": False,
+    # moto's ECR serves no registry protocol, so no signature can be read from it: the signature
+    # gate is proven against real registries (tests/system/test_image_signature.py, the rehearsal).
+    "titanic_deploy_verify_signature": False,
 }
 
 # What inventories/local takes from the local system (the CA of role postgresql_pod, the generated
@@ -138,6 +141,12 @@ BAD_INPUTS = [
         "dev",
         {"titanic_deploy_target": "k8s"},
         ["titanic_deploy_target must be eks or podman"],
+    ),
+    (
+        "prod-unverified",
+        "prod",
+        {"titanic_deploy_verify_signature": False},
+        ["titanic_deploy_verify_signature is off; prod runs only images signed by its key"],
     ),
     (
         "prod-rules",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import signed_images
 
 API = "http://127.0.0.1:8080"
 API_POD = "titanic-api-pod-0"
@@ -61,11 +62,15 @@ def _assert_a_deploy_only_renders(run_playbook) -> None:
 
 @pytest.fixture
 def two_tags(converged, run_playbook):
-    """The build stage's tag (what runs) and a second tag of the same image; afterwards the system
-    runs the build stage's tag again and the second tag is gone."""
+    """The build stage's tag (what runs) and a second tag of the same image, pushed and signed with
+    the environment's key as the build stage does; afterwards the system runs the build stage's tag
+    again and the second tag is gone from podman's storage."""
     first = _running_image()
     second = first.rsplit(":", 1)[0] + ":system-test-rollback"
     _podman("tag", first, second)
+    signed_images.push(
+        second, "system-test-rollback", signed_images.LOCAL_KEY, signed_images.local_passphrase()
+    )
     yield first, second
     if _running_image() != first:
         run_playbook("playbooks/deploy.yml")

@@ -70,12 +70,16 @@ def test_missing_image_tag_fails_before_anything_that_runs_changes(converged, ru
     before = api_pod_id()
     run = run_playbook("playbooks/deploy.yml", cmdline="-e titanic_manifests_image_tag=no-such-tag")
     assert run.status == "failed"
-    # The render for the requested tag is validated and written; titanic_podman then refuses it
-    # before it touches a pod, a secret or its own files.
+    # The render for the requested tag is validated and written; role image_signature then refuses
+    # it (the registry does not hold it) before a pod, a secret or the applier's files are touched.
     assert all(
         task.startswith("Ensure the manifests and their index are in") for task in run.changed_tasks
     ), run.changed_tasks
-    refused = [f for f in run.failures if ":no-such-tag" in f and "were not touched" in f]
+    refused = [
+        f
+        for f in run.failures
+        if ":no-such-tag cannot be read" in f and "Nothing was deployed" in f
+    ]
     assert refused, run.failures
     assert api_pod_id() == before
     assert requests.get(f"{API}/readyz", timeout=5).status_code == 200

@@ -25,6 +25,7 @@ EMULATOR_ACCOUNT = "123456789012"
 MODULE = "module.ci_deployer[0]"
 DEPLOY_POLICY = "aws_iam_role_policy.deploy"
 READ_STATE_POLICY = "aws_iam_role_policy.read_state[0]"
+SIGNATURES_POLICY = "aws_iam_role_policy.image_signatures[0]"
 # What playbooks/platform_record.yml, build.yml and deploy.yml call on an eks inventory, no more.
 DEPLOY_ACTIONS = {
     "ecr:GetAuthorizationToken",
@@ -41,6 +42,7 @@ DEPLOY_ACTIONS = {
     "secretsmanager:DescribeSecret",
     "s3:GetObject",
     "s3:ListBucket",
+    "s3:PutObject",
 }
 
 
@@ -73,6 +75,7 @@ def arns(env: str) -> dict[str, str]:
         "tokens_secret": f"{secrets}:titanic/{env}/api/write-tokens-AbC123",
         "master_secret": f"{secrets}:rds!db-0a1b2c3d-AbC123",
         "state": f"arn:aws:s3:::{state_bucket}/{env}/platform.tfstate",
+        "signatures": f"arn:aws:s3:::titanic-{env}-image-signatures-{account}",
     }
 
 
@@ -116,7 +119,7 @@ def deploy_policies(plans) -> dict[str, list[dict]]:
     return {
         env: [
             json.loads(planned(plans[env]["plan"], f"{MODULE}.{policy}")["policy"])
-            for policy in (DEPLOY_POLICY, READ_STATE_POLICY)
+            for policy in (DEPLOY_POLICY, READ_STATE_POLICY, SIGNATURES_POLICY)
         ]
         for env in CLOUD_ENVIRONMENTS
     }
@@ -142,6 +145,10 @@ def test_the_role_reaches_its_own_environments_parts(deploy_policies, env):
     assert allows(docs, "secretsmanager:GetSecretValue", arn["api_secret"])
     assert allows(docs, "secretsmanager:GetSecretValue", arn["tokens_secret"])
     assert allows(docs, "s3:GetObject", arn["state"])
+    signature = f"{arn['signatures']}/titanic-api@sha256=0f3e/signature-1"
+    assert allows(docs, "s3:PutObject", signature)
+    assert allows(docs, "s3:GetObject", signature)
+    assert allows(docs, "s3:ListBucket", arn["signatures"])
 
 
 @pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
@@ -156,6 +163,10 @@ def test_the_role_reaches_nothing_else(deploy_policies, env):
     for write in ("s3:PutObject", "s3:DeleteObject"):
         assert not allows(docs, write, arn["state"])
         assert not allows(docs, write, f"{arn['state']}.tflock")
+    assert not allows(
+        docs, "s3:DeleteObject", f"{arn['signatures']}/titanic-api@sha256=0f3e/signature-1"
+    )
+    assert not allows(docs, "s3:PutObject", arn["signatures"].replace(env, other) + "/x")
     assert not allows(docs, "iam:PassRole", arn["role"])
     assert not allows(docs, "sts:AssumeRole", arn["role"])
 
@@ -175,6 +186,16 @@ def test_the_role_decrypts_the_api_secret_only_through_secrets_manager(plans, en
     assert set(module["expressions"]["kms_key_arns"]["references"]) == {
         "module.rds.kms_key_arn",
         "module.rds",
+    }
+
+
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
+def test_the_role_uses_the_signature_buckets_key_only_through_s3(plans, env):
+    planned(plans[env]["plan"], f"{MODULE}.aws_iam_role_policy.image_signatures_key[0]")
+    module = plans[env]["plan"]["configuration"]["root_module"]["module_calls"]["ci_deployer"]
+    assert set(module["expressions"]["signature_kms_key_arn"]["references"]) == {
+        "module.image_signatures.kms_key_arn",
+        "module.image_signatures",
     }
 
 

@@ -134,9 +134,9 @@ def nat_gateway_count(tfvars: dict) -> int:
 
 
 def kms_key_count(tfvars: dict) -> int:
-    """One key each: EKS secrets, RDS, the two ECR repositories, the backup buckets, flow logs, and
-    the audit bucket."""
-    return 7
+    """One key each: EKS secrets, RDS, the two ECR repositories, the backup buckets, flow logs, the
+    audit bucket and the image signatures' bucket."""
+    return 8
 
 
 def log_group_count(tfvars: dict) -> int:
@@ -287,7 +287,8 @@ def monthly_costs(environment: str, tfvars: dict, usage: dict, prices: dict) -> 
             usage["backup_bucket_gb"],
             "GB-month",
             _price(prices, "s3", "standard_gb_month"),
-            {"aws_s3_bucket": buckets + 1},  # and the audit bucket, below
+            # and the audit bucket, below, and the image signatures' (kilobytes: no line of its own)
+            {"aws_s3_bucket": buckets + 2},
         ),
         Line(
             "S3",

@@ -79,6 +79,7 @@ def test_the_binaries_the_roles_call_are_there_at_the_hosts_versions():
     script = (
         "terraform version -json; helm version --short; kubectl version --client -o json;"
         " checkov --version; kubernetes-validate --version; ansible-runner --version;"
+        " skopeo --version; gpg --version;"
         " command -v checkov kubernetes-validate helm kubectl | xargs dirname | sort -u"
     )
     out = ok(in_ee("bash", "-euc", script))

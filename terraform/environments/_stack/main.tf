@@ -125,6 +125,22 @@ module "backup_storage" {
   tags = var.tags
 }
 
+# The OpenPGP signatures of the images the build stage pushes to ECR (containers/image's lookaside layout), read
+# by the deploy stage before it runs an image (role image_signature, docs/runbooks/image-signing.md). The backup
+# buckets' protections and lifecycle: current versions never expire, a signature lives as long as its image may run.
+module "image_signatures" {
+  source = "../../modules/backup_storage"
+
+  name    = local.name
+  purpose = "image-signature"
+  buckets = {
+    image-signatures = {}
+  }
+  force_destroy = var.force_destroy
+
+  tags = var.tags
+}
+
 # Audit and detection (docs/security.md): a trail of every region's management calls and of the backup buckets'
 # object-level calls, in a bucket with the backup buckets' protections; GuardDuty with EKS protection; AWS Config.
 module "audit" {
@@ -233,10 +249,12 @@ module "ci_deployer" {
     "arn", data.aws_partition.current.partition, "eks", var.region, data.aws_caller_identity.current.account_id,
     "cluster/${local.name}",
   ])
-  secret_arns  = [local.api_db_secret_arn_pattern, local.api_write_tokens_secret_arn_pattern]
-  kms_key_arns = [module.rds.kms_key_arn]
-  state_bucket = var.ci_state_bucket
-  state_key    = var.ci_state_key
+  secret_arns           = [local.api_db_secret_arn_pattern, local.api_write_tokens_secret_arn_pattern]
+  kms_key_arns          = [module.rds.kms_key_arn]
+  signature_bucket_arn  = "arn:${data.aws_partition.current.partition}:s3:::${local.name}-image-signatures-${data.aws_caller_identity.current.account_id}"
+  signature_kms_key_arn = module.image_signatures.kms_key_arn
+  state_bucket          = var.ci_state_bucket
+  state_key             = var.ci_state_key
 
   tags = var.tags
 }

@@ -181,6 +181,11 @@ output "audit_trail_arn" {
   value       = module.audit.trail_arn
 }
 
+output "image_signatures_bucket_name" {
+  description = "Bucket of the images' OpenPGP signatures (the build stage writes them, the deploy stage reads them)."
+  value       = module.image_signatures.bucket_names["image-signatures"]
+}
+
 output "audit_log_bucket_name" {
   description = "Bucket of the trail's log files and AWS Config's snapshots."
   value       = module.audit.log_bucket_name

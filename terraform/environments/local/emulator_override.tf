@@ -41,6 +41,13 @@ module "backup_storage" {
   deny_insecure_transport = false
 }
 
+module "image_signatures" {
+  # checkov:skip=CKV_TF_1:Override of a local module call: it has no source of its own.
+  # checkov:skip=CKV_TF_2:Override of a local module call: it has no source of its own.
+  # The same reason as backup_storage's: moto would deny the build stage's plain-HTTP uploads of signatures.
+  deny_insecure_transport = false
+}
+
 module "audit" {
   # checkov:skip=CKV_TF_1:Override of a local module call: it has no source of its own.
   # checkov:skip=CKV_TF_2:Override of a local module call: it has no source of its own.

@@ -115,6 +115,50 @@ resource "aws_iam_role_policy" "decrypt_secrets" {
   })
 }
 
+# The image signatures: the build job writes one next to each image it pushes, the deploy job reads them before
+# it runs an image (roles titanic_image and image_signature). Objects only, never a delete.
+resource "aws_iam_role_policy" "image_signatures" {
+  count = var.signature_bucket_arn != "" ? 1 : 0
+
+  name = "image-signatures"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadWriteSignatures"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["${var.signature_bucket_arn}/*"]
+      },
+      {
+        Sid      = "ListSignatures"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = [var.signature_bucket_arn]
+      },
+    ]
+  })
+}
+
+# Apart, like decrypt_secrets: the bucket's key is created by the same apply. Through S3 only.
+resource "aws_iam_role_policy" "image_signatures_key" {
+  count = var.signature_bucket_arn != "" ? 1 : 0
+
+  name = "image-signatures-key"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "SignatureKeyThroughS3"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource  = [var.signature_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.${data.aws_region.current.name}.amazonaws.com" } }
+    }]
+  })
+}
+
 # `terraform output` of a fresh runner (playbooks/platform_record.yml), which writes the platform record the build
 # and deploy stages read: the environment's state object only, read, never written or locked (outputs take no
 # lock). The S3 backend lists the env:/ prefix for workspaces at init. The state's SSE-KMS key is the AWS

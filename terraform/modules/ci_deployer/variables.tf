@@ -46,6 +46,18 @@ variable "kms_key_arns" {
   default     = []
 }
 
+variable "signature_bucket_arn" {
+  description = "Bucket of the image signatures the build stage writes and the deploy stage reads (containers/image's lookaside layout); empty: no access."
+  type        = string
+  default     = ""
+}
+
+variable "signature_kms_key_arn" {
+  description = "Customer managed key of the signature bucket (used through S3 only)."
+  type        = string
+  default     = ""
+}
+
 variable "state_bucket" {
   description = "Bucket of the environment's Terraform state, which the pipeline reads (playbooks/platform_record.yml: terraform output); empty: no read."
   type        = string
