@@ -141,21 +141,27 @@ test-rehearsal: venv ## Molecule: a dress rehearsal of prod on its own AWS emula
 	$(call say,Molecule scenario rehearsal_prod (site.yml -i inventories/prod -e titanic_rehearsal=true))
 	molecule test -s rehearsal_prod
 
+# Where make bench leaves its figures for make docs (tools/measurements/collect.py).
+BENCH_JSON ?= /var/lib/titanic-ops/local/measurements/benchmark.json
+
 bench: setup ## API throughput against a bare WSGI app (wrk, throw-away PostgreSQL; not part of test)
 	$(call say,API throughput (benchmarks/api))
-	benchmarks/api/run $(BENCH_ARGS)
+	mkdir -p $(dir $(BENCH_JSON))
+	benchmarks/api/run --json $(BENCH_JSON) $(BENCH_ARGS)
 
 costs: venv ## the monthly cost of dev, staging and prod from their inventories and a dated price table (tools/costs)
 	$(call say,Monthly costs (tools/costs/report.py $(COSTS_ARGS)))
 	python tools/costs/report.py $(COSTS_ARGS)
 
-docs: venv ## redraw docs/images/ from the inventories, write docs/costs.md's summary and docs/security.md's skips (tests check them)
+docs: venv ## redraw docs/images/ from the inventories, write docs/costs.md's summary, docs/security.md's skips and docs/SOLUTION.md's measured figures (tests check them)
 	$(call say,Architecture diagrams (tools/diagrams/generate.py))
 	python tools/diagrams/generate.py
 	$(call say,Cost summary (tools/costs/report.py --update docs/costs.md))
 	python tools/costs/report.py --update docs/costs.md
 	$(call say,checkov's skips and their reasons (tools/security/checkov_skips.py --update docs/security.md))
 	python tools/security/checkov_skips.py --update docs/security.md
+	$(call say,Measured figures from the last runs' outputs (tools/measurements/collect.py --update docs/SOLUTION.md))
+	python tools/measurements/collect.py --collect --update docs/SOLUTION.md
 
 lock: ## re-resolve the pinned dependency locks
 	$(call say,Resolving app/requirements.txt and requirements.txt)
