@@ -131,9 +131,7 @@ def render(directory: Path) -> str:
     got = {name: _read(directory / f"{name}.json") for name in SOURCES}
     if got["image"]:
         m = got["image"]
-        rows.append(
-            ("image size", f"{m['size_mb']} MB, user {m['user']} (tag `{m['tag']}`)", m)
-        )
+        rows.append(("image size", f"{m['size_mb']} MB, user {m['user']} (tag `{m['tag']}`)", m))
     if got["benchmark"]:
         m = got["benchmark"]
         for endpoint, rps in m["rps"].items():
