@@ -159,3 +159,21 @@ def test_the_applied_detector_and_recorder_run(applied, emulator):
     assert channel["s3BucketName"] == applied["audit_log_bucket_name"]
     rules = {r["ConfigRuleName"] for r in config.describe_config_rules()["ConfigRules"]}
     assert rules == set(applied["config_rule_names"]) and len(rules) == 8
+
+
+@pytest.mark.parametrize("env", CLOUD_ENVIRONMENTS)
+def test_the_image_signatures_bucket_has_the_backup_buckets_protections(plans, env):
+    """The deploy stage trusts what this bucket holds: the same protections, no expiry of current
+    versions (a signature lives as long as its image may run)."""
+    plan = plans[env]["plan"]
+    planned = _planned_addresses(plan)
+    module = "module.image_signatures"
+    for kind in BUCKET_PROTECTIONS:
+        assert f'{module}.{kind}.this["image-signatures"]' in planned, kind
+    lifecycle = _after(
+        plan, f'{module}.aws_s3_bucket_lifecycle_configuration.this["image-signatures"]'
+    )
+    assert not lifecycle["rule"][0]["expiration"]
+    bucket = _after(plan, f'{module}.aws_s3_bucket.this["image-signatures"]')
+    assert bucket["bucket"] == f"titanic-{env}-image-signatures-123456789012"
+    assert _after(plan, f"{module}.module.kms.aws_kms_key.this")["enable_key_rotation"]

@@ -63,7 +63,8 @@ def test_plan_creates_the_whole_platform(plans, env):
         "aws_iam_openid_connect_provider": 2,  # the cluster's (IRSA), GitHub Actions' (ci_deployer)
         "aws_db_instance": 1,
         "aws_ecr_repository": 2,  # the API's, the execution environment's (titanic-ee)
-        "aws_s3_bucket": 3,  # db-backups, velero, the audit trail's (module audit)
+        # db-backups, velero, the audit trail's (module audit), the image signatures'
+        "aws_s3_bucket": 4,
         "aws_cloudtrail": 1,
         "aws_guardduty_detector": 1,
         "aws_config_configuration_recorder": 1,
