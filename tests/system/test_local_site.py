@@ -104,7 +104,7 @@ def _wait_for(url: str, status: int, seconds: float = 30) -> int:
 
 def _local_system_containers() -> list[dict]:
     listing = subprocess.run(
-        ["podman", "ps", "--format", "json"], check=True, capture_output=True, text=True
+        ["podman", "ps", "--pod", "--format", "json"], check=True, capture_output=True, text=True
     ).stdout
     return [c for c in json.loads(listing or "[]") if c.get("PodName", "").startswith("titanic-")]
 
