@@ -134,9 +134,9 @@ def nat_gateway_count(tfvars: dict) -> int:
 
 
 def kms_key_count(tfvars: dict) -> int:
-    """One key each: EKS secrets, RDS, the two ECR repositories, the backup buckets, flow logs, the
-    audit bucket and the image signatures' bucket."""
-    return 8
+    """One key each: EKS secrets, RDS, the two ECR repositories, the VPC's flow logs, the WAF's logs,
+    the backup buckets, the audit bucket and the image signatures' bucket."""
+    return 9
 
 
 def log_group_count(tfvars: dict) -> int:
