@@ -86,6 +86,6 @@ def test_collect_copies_the_outputs_of_a_state_directory(tmp_path):
     out = tmp_path / "measurements"
     assert collect.collect(state, out) == ["image", "drill"]
     table = collect.render(out)
-    assert "| image size | 80.6 MB, user 10001:10001 (tag `0f3e5b1`) |" in table
+    assert "| image size | 80.6 MB, running as 10001:10001 |" in table
     assert "| RTO (fire drill) | 11.24 s (objective 30 s) |" in table
     assert "Not measured yet: alerts, benchmark." in table

@@ -107,15 +107,12 @@ def test_the_roles_are_read_back(roles):
 
 def test_only_the_bootstrap_reads_the_master_secret(applied, roles):
     secret = applied["db_master_secret_arn"]
-    readers = {
-        role for role, docs in roles.items() if allows(docs, "secretsmanager:GetSecretValue", secret)
-    }
+    get, describe = "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"
+    readers = {role for role, docs in roles.items() if allows(docs, get, secret)}
     assert readers == {f"{NAME}-db-bootstrap"}
     # Its metadata (never its value): AWS Config records every resource's configuration
     # (AWS_ConfigRole, module audit).
-    describers = {
-        role for role, docs in roles.items() if allows(docs, "secretsmanager:DescribeSecret", secret)
-    }
+    describers = {role for role, docs in roles.items() if allows(docs, describe, secret)}
     assert describers == {f"{NAME}-db-bootstrap", f"{NAME}-config"}
 
 

@@ -134,8 +134,8 @@ def nat_gateway_count(tfvars: dict) -> int:
 
 
 def kms_key_count(tfvars: dict) -> int:
-    """One key each: EKS secrets, RDS, the two ECR repositories, the VPC's flow logs, the WAF's logs,
-    the backup buckets, the audit bucket and the image signatures' bucket."""
+    """One key each: EKS secrets, RDS, the two ECR repositories, the VPC's flow logs, the WAF's
+    logs, the backup buckets, the audit bucket and the image signatures' bucket."""
     return 9
 
 
