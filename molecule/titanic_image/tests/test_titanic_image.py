@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +206,46 @@ def test_registry_holds_the_image(host, inspect):
         remote["Labels"]["io.titanic.source-hash"]
         == inspect["Config"]["Labels"]["io.titanic.source-hash"]
     )
+
+
+def test_the_published_image_is_signed_by_the_scenarios_key(host):
+    """OpenPGP simple signing by skopeo: a signature of the pushed digest in the store, which
+    containers/image accepts under a policy that trusts only the scenario's public key."""
+    ref = f"docker://127.0.0.1:{REGISTRY_PORT}/{NAME}:latest"
+    digest = json.loads(run_ok(host, "skopeo", "inspect", "--tls-verify=false", ref))["Digest"]
+    store = f"{STATE_DIR}/signatures"
+    assert host.file(f"{store}/{NAME}@{digest.replace(':', '=')}/signature-1").is_file
+    policy = {
+        "default": [{"type": "reject"}],
+        "transports": {
+            "docker": {
+                f"127.0.0.1:{REGISTRY_PORT}/{NAME}": [
+                    {
+                        "type": "signedBy",
+                        "keyType": "GPGKeys",
+                        "keyPath": f"{STATE_DIR}/signing/image-signing.pub.asc",
+                        "signedIdentity": {"type": "matchRepository"},
+                    }
+                ]
+            }
+        },
+    }
+    with tempfile.TemporaryDirectory() as scratch:  # the scenario runs on this machine
+        (Path(scratch) / "registries.d").mkdir()
+        (Path(scratch) / "registries.d/t.yaml").write_text(
+            f"docker:\n  127.0.0.1:{REGISTRY_PORT}:\n    lookaside: file://{store}\n"
+        )
+        (Path(scratch) / "policy.json").write_text(json.dumps(policy))
+        run_ok(
+            host,
+            "skopeo",
+            "copy",
+            "--quiet",
+            "--src-tls-verify=false",
+            "--policy",
+            f"{scratch}/policy.json",
+            "--registries.d",
+            f"{scratch}/registries.d",
+            ref,
+            f"dir:{scratch}/image",
+        )
